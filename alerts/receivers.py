@@ -1,0 +1,1 @@
+"""alerts subscribes to what shipments announces."""

@@ -1,0 +1,237 @@
+"""Evaluation of a shipment: load the monitor state and the readings past it, run the pure engine,
+persist excursions and state, and announce what changed (DESIGN.md "How data flows")."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import monitoring
+from .choices import MOVING_STATUSES, CustodyEventType, ExcursionStatus, LoggerRole
+from .models import Excursion, Facility, LoggerAssignment, MonitorState, Reading, Shipment
+from .profiles import engine_profile, rule_evidence
+from .signals import excursions_changed
+
+log = logging.getLogger(__name__)
+
+EXCURSION_FIELDS = ("kind", "direction", "threshold_c", "after_min", "severity", "alarm_at", "ended_at",
+                    "duration_min", "peak_c", "peak_at")
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_us(value: datetime) -> int:
+    delta = value - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(value: int | None) -> datetime | None:
+    if value is None:
+        return None
+    return EPOCH + timedelta(microseconds=int(value))
+
+
+def readings_in_window(assignment: LoggerAssignment, *, after: datetime | None = None):
+    qs = Reading.objects.filter(logger_id=assignment.logger_id, recorded_at__gte=assignment.assigned_at)
+    if assignment.released_at is not None:
+        qs = qs.filter(recorded_at__lt=assignment.released_at)
+    if after is not None:
+        qs = qs.filter(recorded_at__gt=after)
+    return qs.order_by("recorded_at")
+
+
+def series_of(queryset) -> monitoring.Series:
+    """One logger's readings as the engine's columnar series (a single query, no model objects)."""
+    rows = list(queryset.values_list("recorded_at", "temperature_c", "tilt_deg", "battery_pct"))
+    n = len(rows)
+    t = np.fromiter((to_us(r[0]) for r in rows), dtype=np.int64, count=n)
+    temp = np.fromiter((r[1] for r in rows), dtype=np.float64, count=n)
+    tilt = np.fromiter((np.nan if r[2] is None else r[2] for r in rows), dtype=np.float64, count=n)
+    battery = np.fromiter((np.nan if r[3] is None else r[3] for r in rows), dtype=np.float64, count=n)
+    return monitoring.Series(t=t, temp=temp, tilt=tilt, battery=battery)
+
+
+def _ambient(definition: dict) -> dict:
+    """Ambient loggers are recorded and charted, never alarmed on: their figures only."""
+    return {**definition, "rules": [], "mkt_max_c": None, "max_gap_min": None, "max_tilt_deg": None,
+            "min_battery_pct": None}
+
+
+def shipment_evaluate(shipment_id: int, *, now: datetime | None = None) -> list[tuple[str, int]]:
+    """Evaluate every dirty (shipment, logger) of a shipment. Returns the excursion changes
+    ``[(event, excursion_id)]``, also announced by ``excursions_changed`` after commit."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        states = list(
+            MonitorState.objects.select_for_update()
+            .filter(shipment_id=shipment_id, dirty_from__isnull=False)
+            .order_by("id")
+        )
+        if not states:
+            return []
+        shipment = Shipment.objects.select_related("profile_version", "destination", "courier").get(pk=shipment_id)
+        definition = shipment.profile_version.definition
+        assignments = {a.logger_id: a for a in shipment.assignments.all()}
+        changes: list[tuple[str, int]] = []
+        earliest = min(s.dirty_from for s in states)
+        for state in states:
+            assignment = assignments.get(state.logger_id)
+            if assignment is None:
+                state.dirty_from = None
+                state.save(update_fields=["dirty_from"])
+                continue
+            product = assignment.role == LoggerRole.PRODUCT
+            profile = engine_profile(definition if product else _ambient(definition))
+            prior = monitoring.State.from_json(state.state) if state.state else None
+            full = prior is None or state.last_reading_at is None or state.dirty_from <= state.last_reading_at
+            series = series_of(readings_in_window(assignment, after=None if full else state.last_reading_at))
+            try:
+                evaluation = monitoring.evaluate(profile, series, None if full else prior)
+            except monitoring.LateReadingError:
+                full = True
+                evaluation = monitoring.evaluate(profile, series_of(readings_in_window(assignment)), None)
+            if product:
+                changes += _persist_excursions(shipment, assignment, definition, evaluation, full=full, now=now)
+            state.state = evaluation.state.to_json()
+            state.stats = evaluation.stats.as_dict()
+            last_at = state.stats.get("last_at")
+            state.last_reading_at = from_us(last_at) if isinstance(last_at, int) else state.last_reading_at
+            state.dirty_from = None
+            state.dirty_since = None
+            state.evaluated_at = now
+            state.role = assignment.role
+            state.save()
+        position_update(shipment, since=earliest, now=now)
+        if changes:
+            transaction.on_commit(
+                lambda: excursions_changed.send(sender=Shipment, shipment_id=shipment_id, changes=changes)
+            )
+    return changes
+
+
+def _persist_excursions(shipment: Shipment, assignment: LoggerAssignment, definition: dict,
+                        evaluation, *, full: bool, now: datetime) -> list[tuple[str, int]]:
+    """Reconcile the engine's excursions with the stored ones for one (shipment, logger).
+
+    Identity is (rule_key, started_at). New -> raised; changed -> updated (or closed when it just
+    ended); a superseded one that reappears -> raised again. On a full evaluation, a stored one the
+    engine no longer sees is withdrawn: kept, marked superseded (RULES.md §2)."""
+    stored = {
+        (e.rule_key, to_us(e.started_at)): e
+        for e in Excursion.objects.filter(shipment=shipment, logger_id=assignment.logger_id,
+                                          kind__in=monitoring.READING_KINDS)
+    }
+    seen: set[tuple[str, int]] = set()
+    changes: list[tuple[str, int]] = []
+    for found in evaluation.excursions:
+        key = (found.rule_key, found.started_at)
+        seen.add(key)
+        values = {
+            "kind": found.kind, "direction": found.direction, "threshold_c": found.threshold_c,
+            "after_min": found.after_min, "severity": found.severity, "alarm_at": from_us(found.alarm_at),
+            "ended_at": from_us(found.ended_at), "duration_min": found.duration_min, "peak_c": found.peak_c,
+            "peak_at": from_us(found.peak_at),
+        }
+        status = ExcursionStatus.OPEN if found.ended_at is None else ExcursionStatus.CLOSED
+        existing = stored.get(key)
+        if existing is None:
+            excursion = Excursion.objects.create(
+                shipment=shipment, logger_id=assignment.logger_id, profile_version=shipment.profile_version,
+                rule_key=found.rule_key, started_at=from_us(found.started_at), status=status,
+                detected_at=now, evidence={"rule": rule_evidence(definition, found.rule_key)}, **values,
+            )
+            changes.append(("raised", excursion.pk))
+            continue
+        before_status = existing.status
+        dirty = [f for f in EXCURSION_FIELDS if getattr(existing, f) != values[f]] + (
+            ["status"] if existing.status != status else []
+        )
+        if not dirty:
+            continue
+        for field in EXCURSION_FIELDS:
+            setattr(existing, field, values[field])
+        existing.status = status
+        existing.save()
+        if before_status == ExcursionStatus.SUPERSEDED:
+            changes.append(("raised", existing.pk))
+        elif before_status == ExcursionStatus.OPEN and status == ExcursionStatus.CLOSED:
+            changes.append(("closed", existing.pk))
+        else:
+            changes.append(("updated", existing.pk))
+    if full:
+        for key, excursion in stored.items():
+            if key not in seen and excursion.status != ExcursionStatus.SUPERSEDED:
+                excursion.status = ExcursionStatus.SUPERSEDED
+                excursion.save(update_fields=["status", "updated_at"])
+                changes.append(("withdrawn", excursion.pk))
+    return changes
+
+
+# --- Position, region, ETA, geofence (computed when a position arrives, RULES.md §5) -----------
+
+
+def facility_points() -> list[tuple[tuple[float, float], int]]:
+    return [((f.latitude, f.longitude), f.region_id) for f in Facility.objects.only("latitude", "longitude", "region_id")]
+
+
+def position_update(shipment: Shipment, *, since: datetime, now: datetime) -> bool:
+    """Take the newest position among readings stored since ``since``; if newer than what the
+    shipment knows, update last position, current region (nearest facility, geodesic) and ETA, and
+    record an ``arrived`` custody event on entering the destination's geofence."""
+    logger_ids = list(shipment.assignments.values_list("logger_id", flat=True))
+    if not logger_ids:
+        return False
+    windows = Q()
+    for assignment in shipment.assignments.all():
+        window = Q(logger_id=assignment.logger_id, recorded_at__gte=assignment.assigned_at)
+        if assignment.released_at is not None:
+            window &= Q(recorded_at__lt=assignment.released_at)
+        windows |= window
+    latest = (
+        Reading.objects.filter(windows, latitude__isnull=False, longitude__isnull=False, recorded_at__gte=since)
+        .order_by("-recorded_at")
+        .values_list("recorded_at", "latitude", "longitude")
+        .first()
+    )
+    if latest is None or (shipment.last_position_at and latest[0] <= shipment.last_position_at):
+        return False
+    at, lat, lon = latest
+    shipment.last_latitude, shipment.last_longitude, shipment.last_position_at = lat, lon, at
+    nearest = monitoring.nearest((lat, lon), facility_points())
+    if nearest is not None:
+        shipment.current_region_id = nearest[0]
+    shipment.eta = eta_of(shipment)
+    shipment.save(update_fields=["last_latitude", "last_longitude", "last_position_at", "current_region",
+                                 "eta", "updated_at"])
+    destination = shipment.destination
+    if shipment.status in MOVING_STATUSES and monitoring.within_geofence(
+        (lat, lon), (destination.latitude, destination.longitude), destination.geofence_radius_km
+    ):
+        from .services import custody_event_record
+
+        custody_event_record(shipment=shipment, type=CustodyEventType.ARRIVED, occurred_at=at, latitude=lat,
+                             longitude=lon, note=f"Entered the geofence of {destination.code}.", source="geofence")
+    return True
+
+
+def eta_of(shipment: Shipment) -> datetime | None:
+    definition = shipment.profile_version.definition
+    speed = shipment.courier.planning_speed_kmh or definition.get("planning_speed_kmh")
+    if shipment.last_position_at is None or not speed:
+        return shipment.planned_arrival
+    destination = shipment.destination
+    eta_us = monitoring.estimate_eta(
+        position=(shipment.last_latitude, shipment.last_longitude),
+        position_at=to_us(shipment.last_position_at),
+        destination=(destination.latitude, destination.longitude),
+        speed_kmh=speed,
+        handling_time_h=definition.get("handling_time_h") or 0.0,
+        planned_arrival=to_us(shipment.planned_arrival) if shipment.planned_arrival else None,
+    )
+    return from_us(eta_us)
