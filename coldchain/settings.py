@@ -149,6 +149,7 @@ STORAGES = {
 }
 # The admin must have its CSS with DEBUG off even before collectstatic (make run collects anyway).
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request without it
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
 

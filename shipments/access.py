@@ -60,12 +60,19 @@ def shipments_visible_to(user, queryset: QuerySet[Shipment] | None = None) -> Qu
     membership = membership_of(user)
     if membership is None:
         return qs.none()
-    condition = Q(pk__in=[])
+    conditions = []
     if Role.COURIER in roles and membership.courier_id:
-        condition |= Q(courier_id=membership.courier_id)
+        conditions.append(Q(courier_id=membership.courier_id))
     if roles & {Role.COORDINATOR, Role.QA, Role.INTEGRATION, Role.SPONSOR}:
         scope = sponsor_scope(user)
-        condition |= Q() if scope is None else Q(sponsor__in=scope)
+        if scope is None:
+            return qs
+        conditions.append(Q(sponsor__in=scope))
+    if not conditions:
+        return qs.none()
+    condition = conditions[0]
+    for more in conditions[1:]:
+        condition |= more
     return qs.filter(condition)
 
 

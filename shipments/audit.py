@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -25,7 +28,8 @@ def audit_record(*, actor=None, action: str, obj=None, object_type: str = "", ob
             object_type=object_type,
             object_id=object_id,
             shipment=shipment,
-            data=data or {},
+            # Normalised to plain JSON first, so the hash is over exactly what is stored.
+            data=json.loads(json.dumps(data or {}, cls=DjangoJSONEncoder)),
             prev_hash=last.hash if last else "",
         )
         entry.hash = entry.compute_hash()

@@ -4,7 +4,7 @@ persist excursions and state, and announce what changed (DESIGN.md "How data flo
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import numpy as np
 from django.db import transaction
@@ -19,22 +19,12 @@ from .signals import excursions_changed
 
 log = logging.getLogger(__name__)
 
-EXCURSION_FIELDS = ("kind", "direction", "threshold_c", "after_min", "severity", "alarm_at", "ended_at",
-                    "duration_min", "peak_c", "peak_at")
-
-
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def to_us(value: datetime) -> int:
-    delta = value - EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+to_us = monitoring.to_us
 
 
 def from_us(value: int | None) -> datetime | None:
-    if value is None:
-        return None
-    return EPOCH + timedelta(microseconds=int(value))
+    return None if value is None else monitoring.from_us(int(value))
 
 
 def readings_in_window(assignment: LoggerAssignment, *, after: datetime | None = None):
@@ -97,7 +87,9 @@ def shipment_evaluate(shipment_id: int, *, now: datetime | None = None) -> list[
                 full = True
                 evaluation = monitoring.evaluate(profile, series_of(readings_in_window(assignment)), None)
             if product:
-                changes += _persist_excursions(shipment, assignment, definition, evaluation, full=full, now=now)
+                changes += excursions_reconcile(shipment=shipment, logger_id=assignment.logger_id,
+                                                kinds=monitoring.READING_KINDS, found=evaluation, full=full,
+                                                now=now, definition=definition)
             state.state = evaluation.state.to_json()
             state.stats = evaluation.stats.as_dict()
             last_at = state.stats.get("last_at")
@@ -115,69 +107,78 @@ def shipment_evaluate(shipment_id: int, *, now: datetime | None = None) -> list[
     return changes
 
 
-def _persist_excursions(shipment: Shipment, assignment: LoggerAssignment, definition: dict,
-                        evaluation, *, full: bool, now: datetime) -> list[tuple[str, int]]:
-    """Reconcile the engine's excursions with the stored ones for one (shipment, logger).
+def as_engine_excursion(row: Excursion) -> monitoring.Excursion:
+    """A stored excursion in the engine's terms (for reconciliation)."""
+    return monitoring.Excursion(
+        kind=row.kind, rule_key=row.rule_key, started_at=to_us(row.started_at), alarm_at=to_us(row.alarm_at),
+        ended_at=to_us(row.ended_at) if row.ended_at else None, duration_min=row.duration_min, peak_c=row.peak_c,
+        peak_at=to_us(row.peak_at) if row.peak_at else None, direction=row.direction, threshold_c=row.threshold_c,
+        after_min=row.after_min, severity=row.severity,
+    )
 
-    Identity is (rule_key, started_at). New -> raised; changed -> updated (or closed when it just
-    ended); a superseded one that reappears -> raised again. On a full evaluation, a stored one the
-    engine no longer sees is withdrawn: kept, marked superseded (RULES.md §2)."""
-    stored = {
-        (e.rule_key, to_us(e.started_at)): e
-        for e in Excursion.objects.filter(shipment=shipment, logger_id=assignment.logger_id,
-                                          kind__in=monitoring.READING_KINDS)
+
+def _row_values(found: monitoring.Excursion) -> dict:
+    return {
+        "kind": found.kind, "direction": found.direction, "threshold_c": found.threshold_c,
+        "after_min": found.after_min, "severity": found.severity, "alarm_at": from_us(found.alarm_at),
+        "ended_at": from_us(found.ended_at), "duration_min": found.duration_min, "peak_c": found.peak_c,
+        "peak_at": from_us(found.peak_at),
+        "status": ExcursionStatus.OPEN if found.ended_at is None else ExcursionStatus.CLOSED,
     }
-    seen: set[tuple[str, int]] = set()
+
+
+def excursions_reconcile(*, shipment: Shipment, logger_id: int | None, kinds: tuple[str, ...], found,
+                         full: bool, now: datetime, definition: dict | None = None,
+                         stored: list[Excursion] | None = None) -> list[tuple[str, int]]:
+    """Apply the engine's view of one (shipment, logger)'s excursions of ``kinds`` to the store.
+
+    Identity is (rule_key, started_at). New -> ``raised``; changed -> ``updated``, or ``closed``
+    when it just ended; a superseded one that reappears -> ``raised`` again. On a full
+    evaluation a stored one the engine no longer finds is withdrawn: kept, marked superseded
+    (RULES.md §2). ``stored`` may be passed when the caller loaded the rows in bulk."""
+    if stored is None:
+        stored = list(Excursion.objects.filter(shipment=shipment, logger_id=logger_id, kind__in=kinds))
+    rows = {(e.rule_key, to_us(e.started_at)): e for e in stored}
+    known = {key: as_engine_excursion(e) for key, e in rows.items() if e.status != ExcursionStatus.SUPERSEDED}
+    merge = monitoring.merge_excursions(known, found, full=full)
+    definition = definition if definition is not None else shipment.profile_version.definition
     changes: list[tuple[str, int]] = []
-    for found in evaluation.excursions:
-        key = (found.rule_key, found.started_at)
-        seen.add(key)
-        values = {
-            "kind": found.kind, "direction": found.direction, "threshold_c": found.threshold_c,
-            "after_min": found.after_min, "severity": found.severity, "alarm_at": from_us(found.alarm_at),
-            "ended_at": from_us(found.ended_at), "duration_min": found.duration_min, "peak_c": found.peak_c,
-            "peak_at": from_us(found.peak_at),
-        }
-        status = ExcursionStatus.OPEN if found.ended_at is None else ExcursionStatus.CLOSED
-        existing = stored.get(key)
-        if existing is None:
-            excursion = Excursion.objects.create(
-                shipment=shipment, logger_id=assignment.logger_id, profile_version=shipment.profile_version,
-                rule_key=found.rule_key, started_at=from_us(found.started_at), status=status,
-                detected_at=now, evidence={"rule": rule_evidence(definition, found.rule_key)}, **values,
-            )
-            changes.append(("raised", excursion.pk))
+    for excursion in merge.new:
+        values = _row_values(excursion)
+        revived = rows.get(excursion.key)
+        if revived is not None:  # withdrawn earlier, found again
+            for name, value in values.items():
+                setattr(revived, name, value)
+            revived.save()
+            changes.append(("raised", revived.pk))
             continue
-        before_status = existing.status
-        dirty = [f for f in EXCURSION_FIELDS if getattr(existing, f) != values[f]] + (
-            ["status"] if existing.status != status else []
+        row = Excursion.objects.create(
+            shipment=shipment, logger_id=logger_id, profile_version_id=shipment.profile_version_id,
+            rule_key=excursion.rule_key, started_at=from_us(excursion.started_at), detected_at=now,
+            evidence={"rule": rule_evidence(definition, excursion.rule_key)}, **values,
         )
-        if not dirty:
-            continue
-        for field in EXCURSION_FIELDS:
-            setattr(existing, field, values[field])
-        existing.status = status
-        existing.save()
-        if before_status == ExcursionStatus.SUPERSEDED:
-            changes.append(("raised", existing.pk))
-        elif before_status == ExcursionStatus.OPEN and status == ExcursionStatus.CLOSED:
-            changes.append(("closed", existing.pk))
-        else:
-            changes.append(("updated", existing.pk))
-    if full:
-        for key, excursion in stored.items():
-            if key not in seen and excursion.status != ExcursionStatus.SUPERSEDED:
-                excursion.status = ExcursionStatus.SUPERSEDED
-                excursion.save(update_fields=["status", "updated_at"])
-                changes.append(("withdrawn", excursion.pk))
+        changes.append(("raised", row.pk))
+    for excursion in merge.changed:
+        row = rows[excursion.key]
+        was_open = row.status == ExcursionStatus.OPEN
+        for name, value in _row_values(excursion).items():
+            setattr(row, name, value)
+        row.save()
+        changes.append(("closed" if was_open and row.status == ExcursionStatus.CLOSED else "updated", row.pk))
+    for excursion in merge.withdrawn:
+        row = rows[excursion.key]
+        row.status = ExcursionStatus.SUPERSEDED
+        row.save(update_fields=["status", "updated_at"])
+        changes.append(("withdrawn", row.pk))
     return changes
 
 
 # --- Position, region, ETA, geofence (computed when a position arrives, RULES.md §5) -----------
 
 
-def facility_points() -> list[tuple[tuple[float, float], int]]:
-    return [((f.latitude, f.longitude), f.region_id) for f in Facility.objects.only("latitude", "longitude", "region_id")]
+def facility_points() -> list[tuple[int, tuple[float, float]]]:
+    """(region id, position) of every facility: the candidates for "the region it is in now"."""
+    return [(f.region_id, (f.latitude, f.longitude)) for f in Facility.objects.only("latitude", "longitude", "region_id")]
 
 
 def position_update(shipment: Shipment, *, since: datetime, now: datetime) -> bool:

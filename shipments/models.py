@@ -413,7 +413,7 @@ class Excursion(models.Model):
     kind = models.CharField(max_length=24, choices=ExcursionKind.choices)
     rule_key = models.CharField(max_length=32, help_text="The rule that raised it, within its profile version.")
     status = models.CharField(max_length=12, choices=ExcursionStatus.choices, default=ExcursionStatus.OPEN, db_index=True)
-    direction = models.CharField(max_length=6, choices=Direction.choices, null=True, blank=True)
+    direction = models.CharField(max_length=6, choices=Direction.choices, null=True, blank=True)  # noqa: DJ001 - API: null when no direction
     threshold_c = models.FloatField(null=True, blank=True)
     after_min = models.FloatField(null=True, blank=True)
     severity = models.CharField(max_length=8, choices=Severity.choices)

@@ -12,7 +12,7 @@ from shipments.models import Reading, ReadingConflict
 
 from .conftest import T0, iso, ok, readings
 
-pytestmark = pytest.mark.django_db
+pytestmark = pytest.mark.django_db(transaction=True)
 NOW = T0 + timedelta(hours=1)
 
 
