@@ -489,6 +489,8 @@ class Upload(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     failure = models.TextField(blank=True)
+    checkpoint_line = models.PositiveIntegerField(default=0, help_text="Last line stored (processing resumes after it).")
+    batch = models.OneToOneField(IngestBatch, null=True, blank=True, on_delete=PROTECT, related_name="upload")
 
     class Meta:
         ordering = ["-created_at"]

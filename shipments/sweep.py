@@ -11,6 +11,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import monitoring
@@ -34,6 +35,25 @@ def requeue_stale(now: datetime) -> int:
     ))
     for shipment_id in ids:
         evaluate_shipment.delay(shipment_id)
+    return len(ids)
+
+
+UPLOAD_STALL = timedelta(minutes=15)
+
+
+def requeue_uploads(now: datetime) -> int:
+    """Uploads queued but never picked up, or stalled mid-file (a worker died): queue them again;
+    processing resumes after the last stored chunk."""
+    from .models import Upload
+    from .tasks import upload_process
+
+    stale = Upload.objects.filter(
+        Q(status="queued", created_at__lt=now - REQUEUE_AFTER)
+        | Q(status="processing", started_at__lt=now - UPLOAD_STALL)
+    ).values_list("pk", flat=True)
+    ids = [str(pk) for pk in stale]
+    for upload_id in ids:
+        upload_process.delay(upload_id)
     return len(ids)
 
 
@@ -129,5 +149,6 @@ def _state_changed(found: monitoring.Excursion, stored: list[Excursion]) -> bool
 def sweep(now: datetime | None = None) -> dict:
     now = now or timezone.now()
     requeued = requeue_stale(now)
+    uploads = requeue_uploads(now)
     clock = clock_rules(now)
-    return {"requeued": requeued, "clock_changes": sum(len(c) for _, c in clock)}
+    return {"requeued": requeued, "uploads_requeued": uploads, "clock_changes": sum(len(c) for _, c in clock)}

@@ -26,3 +26,11 @@ def minute_sweep() -> dict:
     from .sweep import sweep
 
     return sweep()
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, autoretry_for=(OperationalError,), retry_backoff=True)
+def upload_process(self, upload_id: str) -> str:
+    """Process an uploaded logger file in chunks (queue ``ingest``)."""
+    from .uploads import upload_process as process
+
+    return process(upload_id).status

@@ -13,6 +13,7 @@ router.register("dewars", views.DewarViewSet, basename="dewar")
 router.register("loggers", views.LoggerViewSet, basename="logger")
 router.register("shipments", views.ShipmentViewSet, basename="shipment")
 router.register("excursions", views.ExcursionViewSet, basename="excursion")
+router.register("uploads", views.UploadViewSet, basename="upload")
 
 urlpatterns = [
     path("loggers/<str:serial>/readings/", views.LoggerReadingsView.as_view(), name="logger-readings"),

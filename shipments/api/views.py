@@ -379,3 +379,77 @@ class ExcursionViewSet(viewsets.GenericViewSet):
         excursion_dispose(excursion=excursion, user=request.user, **data.validated_data)
         excursion = self.get_queryset().select_related("logger").prefetch_related("dispositions").get(pk=excursion.pk)
         return Response(s.ExcursionOutput(excursion).data, status=status.HTTP_201_CREATED)
+
+
+# --- Uploads ---------------------------------------------------------------------------------
+
+
+class UploadOutput(serializers.Serializer):
+    id = serializers.UUIDField()
+    status = serializers.CharField()
+    progress = serializers.FloatField()
+    format = serializers.CharField()
+    timezone = serializers.CharField()
+    timezone_reason = serializers.SerializerMethodField()
+    logger = serializers.CharField(source="logger.serial", default=None)
+    name = serializers.CharField(source="original_name")
+    size_bytes = serializers.IntegerField()
+    sha256 = serializers.CharField()
+    rows = serializers.IntegerField()
+    accepted = serializers.IntegerField()
+    duplicates = serializers.IntegerField()
+    conflicts = serializers.IntegerField()
+    rejected = serializers.IntegerField()
+    skipped = serializers.IntegerField()
+    errors = serializers.ListField(child=serializers.DictField())
+    device = serializers.JSONField(source="device_metadata")
+    failure = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+
+    def get_timezone_reason(self, upload) -> str | None:
+        return (upload.device_metadata or {}).get("timezone_reason")
+
+
+class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """POST a logger file (multipart: ``file``, optional ``logger`` serial and ``format``)."""
+
+    permission_classes = [HasAnyRole]
+    serializer_class = UploadOutput
+
+    def get_queryset(self):
+        from ..uploads import uploads_visible_to
+
+        return uploads_visible_to(self.request.user).select_related("logger")
+
+    def get_parsers(self):
+        from rest_framework.parsers import MultiPartParser
+
+        return [MultiPartParser()] if self.request is not None and self.request.method == "POST" else super().get_parsers()
+
+    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {
+        "file": {"type": "string", "format": "binary"}, "logger": {"type": "string"}, "format": {"type": "string"}}}},
+        responses={202: UploadOutput})
+    def create(self, request):
+        from ..uploads import UploadRefused, upload_receive
+
+        if not has_role(request.user, Role.COURIER, Role.INTEGRATION, Role.COORDINATOR):
+            raise PermissionDenied("Uploads are made by a courier, an integration or a coordinator.")
+        uploaded = request.FILES.get("file")
+        if uploaded is None:
+            raise ValidationError({"file": "Attach the logger file as multipart field 'file'."})
+        logger = None
+        serial = (request.data.get("logger") or "").strip()
+        if serial:
+            logger = Logger.objects.filter(serial=serial).first()
+            if logger is None or not (has_role(request.user, Role.COORDINATOR) or selectors.logger_postable_by(request.user, logger)):
+                return Response({"detail": f"No logger {serial} that you may upload for."},
+                                status=status.HTTP_404_NOT_FOUND)
+        try:
+            upload = upload_receive(uploaded=uploaded, user=request.user, logger=logger,
+                                    fmt=request.data.get("format") or None)
+        except UploadRefused as refused:
+            return Response({"detail": refused.message, "errors": [{"field": refused.field, "message": refused.message}]},
+                            status=refused.status)
+        upload.refresh_from_db()
+        return Response(UploadOutput(upload).data, status=status.HTTP_202_ACCEPTED)

@@ -1,0 +1,103 @@
+"""Logger file uploads through the API: real device files, bad files, idempotency."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from shipments.models import Reading
+
+from .conftest import T0, ok
+
+pytestmark = pytest.mark.django_db(transaction=True)
+BERLINGER = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "berlinger"
+QTAG = BERLINGER / "QTag-CLm-doc-LR_RCPJ00010_02_202211090128.txt"
+NOW = T0 + timedelta(days=1)
+
+
+def upload(client, name: str, content: bytes, **fields):
+    return client.post("/api/v1/uploads/", {"file": SimpleUploadedFile(name, content), **fields}, format="multipart")
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_berlinger_qtag_export_is_read_in_the_loggers_zone(network):
+    network.patch("/api/v1/loggers/LG-2/", {"timezone": "Europe/Zurich"}, format="json")
+    answer = ok(upload(network, QTAG.name, QTAG.read_bytes(), logger="LG-2"), 202)
+    assert answer["format"] == "berlinger"
+    assert answer["timezone"] == "Europe/Zurich"
+    detail = ok(network.get(f"/api/v1/uploads/{answer['id']}/"))
+    assert detail["status"] == "done" and detail["progress"] == 1.0
+    assert detail["accepted"] > 0 and detail["rejected"] == 0
+    assert detail["accepted"] == Reading.objects.filter(logger__serial="LG-2").count()
+    assert len(detail["sha256"]) == 64
+    assert "Zurich" in detail["timezone_reason"]
+    # The device's own alarm configuration and results travel with the upload.
+    assert detail["device"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_same_file_uploaded_again_counts_duplicates(network):
+    first = ok(upload(network, QTAG.name, QTAG.read_bytes(), logger="LG-2"), 202)
+    second = ok(upload(network, QTAG.name, QTAG.read_bytes(), logger="LG-2"), 202)
+    a = ok(network.get(f"/api/v1/uploads/{first['id']}/"))
+    b = ok(network.get(f"/api/v1/uploads/{second['id']}/"))
+    assert b["accepted"] == 0 and b["duplicates"] == a["accepted"]
+
+
+@time_machine.travel(NOW, tick=False)
+def test_native_csv_rows_with_errors_are_reported_by_line_and_good_rows_kept(network):
+    content = (
+        b"recorded_at,temperature_c\n"
+        b"2026-11-27T08:00:00+00:00,-180.5\n"
+        b"2026-11-27T08:01:00+00:00,warm\n"
+        b"2026-11-27T08:02:00+00:00,-300\n"
+        b"2026-11-27T08:03:00+00:00,-181.0\n"
+        b"2030-01-01T00:00:00+00:00,-181.0\n"
+    )
+    answer = ok(upload(network, "readings.csv", content, logger="LG-3"), 202)
+    detail = ok(network.get(f"/api/v1/uploads/{answer['id']}/"))
+    assert detail["accepted"] == 2 and detail["rejected"] == 3
+    assert [e["line"] for e in detail["errors"]] == [3, 4, 6]
+    assert "absolute zero" in detail["errors"][1]["message"]
+    assert "future" in detail["errors"][2]["message"]
+
+
+def test_an_empty_file_is_400(network):
+    response = upload(network, "empty.csv", b"", logger="LG-3")
+    assert response.status_code == 400
+    assert "empty" in response.json()["detail"]
+
+
+def test_an_unknown_format_is_415_naming_the_known_ones(network):
+    response = upload(network, "notes.txt", b"Dear coordinator,\nthe shipment is fine.\n", logger="LG-3")
+    assert response.status_code == 415
+    assert "berlinger" in response.json()["detail"] and "epcis" in response.json()["detail"]
+
+
+def test_a_binary_file_is_415(network):
+    response = upload(network, "photo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 20, logger="LG-3")
+    assert response.status_code == 415
+
+
+def test_a_file_over_the_limit_is_413(network, settings):
+    settings.UPLOAD_MAX_BYTES = 100
+    response = upload(network, "big.csv", b"recorded_at,temperature_c\n" + b"2026-11-27T08:00:00+00:00,1\n" * 10,
+                      logger="LG-3")
+    assert response.status_code == 413
+
+
+def test_an_unknown_logger_is_404(network):
+    response = upload(network, "r.csv", b"recorded_at,temperature_c\n2026-11-27T08:00:00+00:00,1\n", logger="NOPE")
+    assert response.status_code == 404
+
+
+def test_uploads_are_visible_to_their_uploader_and_coordinators(network, courier, shipment):
+    _, client = courier
+    answer = ok(upload(client, "r.csv", b"recorded_at,temperature_c\n2026-11-27T08:00:00+00:00,-180\n",
+                       logger="LG-1"), 202)
+    assert client.get(f"/api/v1/uploads/{answer['id']}/").status_code == 200
+    assert network.get(f"/api/v1/uploads/{answer['id']}/").status_code == 200
