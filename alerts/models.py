@@ -15,6 +15,12 @@ from shipments.models import Excursion, Facility, Logger, Region, Shipment, Spon
 e164_validator = RegexValidator(r"^\+[1-9]\d{6,14}$", "Use E.164, e.g. +41791234567.")
 
 
+def normalise_phone(value: str) -> str:
+    """E.164 as typed by people: drop spaces, dashes, dots and brackets; 00 -> +."""
+    digits = "".join(ch for ch in value.strip() if ch.isdigit() or ch == "+")
+    return "+" + digits[2:] if digits.startswith("00") else digits
+
+
 class Channel(models.TextChoices):
     EMAIL = "email", "E-mail"
     SMS = "sms", "SMS"
@@ -27,6 +33,15 @@ class Message(models.TextChoices):
     SEVERITY_RAISED = "severity_raised", "Severity raised"
     REMINDER = "reminder", "Reminder"
     ENDED = "ended", "Ended"
+    # Beyond RULES.md §6's five: an alert whose excursions were all withdrawn by re-evaluation
+    # tells those told; a sponsor's QMS also hears of the acknowledgement.
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+
+
+# Messages that tell a person something needs them (a permanent failure on all of a contact's
+# channels passes the alert to the next level at once).
+CALL_TO_ACTION = (Message.OPENED, Message.ESCALATED, Message.SEVERITY_RAISED)
 
 
 class AlertStatus(models.TextChoices):
@@ -35,12 +50,22 @@ class AlertStatus(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+class Resolution(models.TextChoices):
+    NONE = "", "—"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged and ended"
+    WITHDRAWN = "withdrawn", "Withdrawn (its excursions were superseded)"
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     SENDING = "sending", "Sending (claimed)"
     SENT = "sent", "Sent"
     RETRYING = "retrying", "Retrying"
     FAILED = "failed", "Failed permanently"
+    CANCELLED = "cancelled", "Cancelled (acknowledged before it went out)"
+
+
+OUTSTANDING = (DeliveryStatus.PENDING, DeliveryStatus.RETRYING)
 
 
 def new_ack_code() -> str:
@@ -73,12 +98,33 @@ class Contact(models.Model):
     def __str__(self) -> str:
         return f"{self.name} (L{self.level})"
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if (self.facility_id is None) == (self.region_id is None):
+            raise ValidationError({"facility": "Give exactly one of facility or region."})
+        unknown = set(self.channels or []) - {Channel.EMAIL, Channel.SMS}
+        if unknown or not self.channels:
+            raise ValidationError({"channels": "Choose e-mail, SMS or both."})
+        if self.phone:
+            self.phone = normalise_phone(self.phone)
+        for channel, field in ((Channel.EMAIL, "email"), (Channel.SMS, "phone")):
+            if channel in self.channels and not getattr(self, field):
+                raise ValidationError({field: f"The {channel} channel needs a {field}."})
+
     @property
-    def person_key(self) -> str:
-        """Normalised identity used to deduplicate recipients: e-mail, else phone."""
+    def person_keys(self) -> set[str]:
+        """Normalised identities of the person behind this contact: two contacts sharing an
+        e-mail address or a phone number are one person (recipients are deduplicated by it)."""
+        keys = set()
         if self.email:
-            return self.email.strip().lower()
-        return self.phone.replace(" ", "")
+            keys.add("email:" + self.email.strip().lower())
+        if self.phone:
+            keys.add("phone:" + normalise_phone(self.phone))
+        return keys
+
+    def address_for(self, channel: str) -> str:
+        return {Channel.EMAIL: self.email, Channel.SMS: self.phone}.get(channel, "")
 
 
 class SponsorWebhook(models.Model):
@@ -103,8 +149,12 @@ class Alert(models.Model):
     ended_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     level = models.PositiveSmallIntegerField(default=0, help_text="Highest escalation level told so far.")
-    last_notified_at = models.DateTimeField(null=True, blank=True)
+    last_notified_at = models.DateTimeField(null=True, blank=True, help_text="When a level was last told or reminded.")
+    escalate_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the next level is told (or everyone reminded) if still unacknowledged."
+    )
     reminders = models.PositiveIntegerField(default=0)
+    resolution = models.CharField(max_length=14, choices=Resolution.choices, blank=True, default="")
     acknowledged_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     acknowledged_by_name = models.CharField(max_length=200, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
@@ -113,6 +163,7 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["status", "escalate_at"], name="alert_escalation_due")]
         constraints = [
             models.UniqueConstraint(
                 fields=["shipment", "logger"],
@@ -135,7 +186,7 @@ class Delivery(models.Model):
     webhook = models.ForeignKey(SponsorWebhook, null=True, blank=True, on_delete=models.PROTECT, related_name="deliveries")
     channel = models.CharField(max_length=8, choices=Channel.choices)
     message = models.CharField(max_length=16, choices=Message.choices)
-    round = models.PositiveIntegerField(default=0, help_text="Reminder number (0 for other messages).")
+    round = models.PositiveIntegerField(default=0, help_text="Reminder number; the n-th end of an alert that resumed.")
     level = models.PositiveSmallIntegerField(default=1)
     address = models.CharField(max_length=300, help_text="E-mail, phone or URL as it was when written.")
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True)
@@ -151,6 +202,7 @@ class Delivery(models.Model):
     class Meta:
         ordering = ["alert", "created_at", "id"]
         verbose_name_plural = "deliveries"
+        indexes = [models.Index(fields=["status", "claimed_at"], name="delivery_claims")]
         constraints = [
             models.UniqueConstraint(
                 fields=["alert", "contact", "webhook", "channel", "message", "round"],

@@ -1,1 +1,9 @@
-urlpatterns: list = []
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+router = SimpleRouter()
+router.register("alerts", views.AlertViewSet, basename="alert")
+router.register("contacts", views.ContactViewSet, basename="contact")
+
+urlpatterns = router.urls

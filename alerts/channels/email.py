@@ -1,0 +1,75 @@
+"""E-mail through Django's mail (so an Anymail backend works as well as SMTP): text and HTML,
+a Message-ID derived from the delivery's idempotency key (the same on a resend), and all the
+messages about one alert threaded together."""
+
+from __future__ import annotations
+
+import smtplib
+from email.utils import parseaddr
+
+from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
+
+from .. import messages
+from ..links import ack_url
+from ..models import Channel, Delivery, Message
+from ..selectors import AlertFacts
+from .base import Transport, TransportError, http_status_is_permanent
+
+
+def mail_domain() -> str:
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return address.rpartition("@")[2] or "coldchain.localhost"
+
+
+def message_id(idempotency_key: str) -> str:
+    return f"<{idempotency_key}@{mail_domain()}>"
+
+
+def thread_id(alert_id: int) -> str:
+    return f"<alert-{alert_id}@{mail_domain()}>"
+
+
+class EmailTransport(Transport):
+    channel = Channel.EMAIL
+
+    def send(self, delivery: Delivery, facts: AlertFacts) -> str:
+        alert = facts.alert
+        wants_ack = alert.acknowledged_at is None and delivery.message != Message.WITHDRAWN
+        link = ack_url(alert_id=alert.pk, contact_id=delivery.contact_id, delivery_id=delivery.pk) if wants_ack else None
+        rendered = messages.email(facts, delivery.message, level=delivery.level, round=delivery.round,
+                                  now=timezone.now(), ack_url=link)
+        mid = message_id(delivery.idempotency_key)
+        mail = EmailMultiAlternatives(
+            subject=rendered.subject,
+            body=rendered.text,
+            to=[delivery.address],
+            headers={
+                "Message-ID": mid,
+                "References": thread_id(alert.pk),
+                "X-Coldchain-Alert": str(alert.pk),
+                "X-Coldchain-Message": delivery.message,
+                "Auto-Submitted": "auto-generated",
+            },
+        )
+        mail.attach_alternative(rendered.html, "text/html")
+        try:
+            mail.send(fail_silently=False)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise TransportError(f"Recipient refused: {exc.recipients}", permanent=True) from exc
+        except smtplib.SMTPResponseException as exc:
+            detail = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            raise TransportError(f"SMTP {exc.smtp_code}: {detail}", permanent=500 <= exc.smtp_code < 600) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TransportError(f"SMTP: {exc!r}") from exc
+        except AnymailRecipientsRefused as exc:
+            raise TransportError(f"Recipient refused: {exc}", permanent=True) from exc
+        except AnymailAPIError as exc:
+            status = getattr(exc, "status_code", None)
+            raise TransportError(f"Mail provider: {exc}", permanent=bool(status and http_status_is_permanent(status))) from exc
+        except AnymailError as exc:
+            raise TransportError(f"Mail provider: {exc}") from exc
+        status = getattr(mail, "anymail_status", None)
+        return getattr(status, "message_id", None) or mid
