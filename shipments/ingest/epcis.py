@@ -65,6 +65,8 @@ MAX_EXCEPTIONS_KEPT = 1000
 
 def parse(source: TextSource, *, zone: tzinfo, zone_name: str) -> tuple[ParseResult, Items]:
     text = source.read_all_text(MAX_BYTES)
+    if text.lstrip()[:1] not in ("{", "["):
+        raise UnknownFormat("the file is not JSON, so it is not an EPCIS JSON-LD document")
     try:
         document = json.loads(text)
     except json.JSONDecodeError as error:

@@ -90,6 +90,7 @@ def parse(source: TextSource, *, zone: tzinfo, zone_name: str) -> tuple[ParseRes
 
     metadata: dict = {"title": title, "columns": columns, "unit": f"°{layout['unit']}"}
     metadata["serials"] = layout["serials"]
+    metadata["serial"] = layout["serials"].get("logger")
     if layout["ignored"]:
         metadata["ignored_columns"] = layout["ignored"]
     offset = layout["offset"]
@@ -136,8 +137,6 @@ def _layout(columns: list[str]) -> dict:
     ignored = [columns[i] for i in temperature_cols[1:]]
     for i, name in enumerate(columns):
         if i in taken or i in temperature_cols or not name:
-            continue
-        if i == 0 and name != "#":
             continue
         events[i] = re.sub(r"\s*\(.*\)\s*$", "", name).strip() or name
     gmt = _GMT.search(columns[time_col])

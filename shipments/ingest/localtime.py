@@ -131,7 +131,7 @@ def parse_iso(text: str, what: str = "time") -> datetime:
         return datetime.fromisoformat(s)
     except ValueError:
         raise RowProblem(
-            f"{what} {s!r} is not an ISO 8601 date and time (e.g. 2026-03-02T14:05:00+01:00)"
+            f"{what} {s!r} is not a valid ISO 8601 date and time (e.g. 2026-03-02T14:05:00+01:00)"
         ) from None
 
 
@@ -174,7 +174,8 @@ def parse_date(text: str, what: str = "date", slash_order: str = DAY_FIRST) -> t
         day, month = (first, second) if slash_order == DAY_FIRST else (second, first)
         if month > 12:
             raise RowProblem(
-                f"{what} {s!r} is impossible read {slash_order} (the order used for this file)"
+                f"{what} {s!r} has no month {month} when read {slash_order}, the order used for "
+                f"this file's slash dates (see date_order)"
             )
     elif match := _DATE_DOT.match(s):
         day, month, year = int(match.group(1)), int(match.group(2)), _year(match.group(3))
@@ -221,7 +222,10 @@ def parse_date_time(text: str, what: str = "date and time", slash_order: str = D
         if len(parts) != 2:
             raise RowProblem(f"{what} {s!r} is not a date and time")
         date_part, time_part = parts
-    return combine(parse_date(date_part, what, slash_order), parse_time_of_day(time_part, what))
+    try:
+        return combine(parse_date(date_part, "date", slash_order), parse_time_of_day(time_part, "time"))
+    except RowProblem as problem:
+        raise RowProblem(f"{what} {s!r}: {problem}") from None
 
 
 def combine(date_parts: tuple[int, int, int], time_parts: tuple[int, int, int, int]) -> datetime:

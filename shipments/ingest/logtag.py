@@ -33,6 +33,7 @@ from .base import (
     ParseResult,
     RowError,
     RowProblem,
+    UnknownFormat,
     line_too_long,
     parse_number,
     shorten,
@@ -62,7 +63,7 @@ _RANGE = re.compile(
     re.IGNORECASE,
 )
 _SLASH_DATE = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?![\d/])")
-_VALUE_UNIT = re.compile(r"\s*°?\s*[CF]\s*$", re.IGNORECASE)
+_VALUE_UNIT = re.compile(r"(?<=\d)(?:\s*°\s*|\s+)[CF]\s*$", re.IGNORECASE)
 _ZONE_KEYS = ("time zone", "timezone", "utc offset", "gmt offset")
 
 
@@ -94,6 +95,11 @@ def parse(source: TextSource, *, zone: tzinfo, zone_name: str) -> tuple[ParseRes
         if line.number >= MAX_PREAMBLE_LINES:
             break
 
+    if header_fields is None and not any(key.lower() in LOGTAG_KEYS for key in description):
+        raise UnknownFormat(
+            "the file is not a LogTag CSV export: no header row with date, time and temperature "
+            "columns and no description rows such as 'Serial #'"
+        )
     metadata: dict = {"description": description}
     serial = _description_value(description, ("serial #", "serial number", "serial")) or None
     metadata["serial"] = serial
