@@ -257,7 +257,7 @@ def split_fields(line: str, delimiter: str) -> list[str]:
     if '"' not in line:
         return [f.strip() for f in line.split(delimiter)]
     try:
-        fields = next(csv.reader((line,), delimiter=delimiter))
+        fields = next(csv.reader((line,), delimiter=delimiter, skipinitialspace=True))
     except (csv.Error, StopIteration):
         return [f.strip() for f in line.split(delimiter)]
     return [f.strip() for f in fields]
