@@ -88,7 +88,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "coldchain.urls"
+ROOT_URLCONF = env.str("ROOT_URLCONF", default="coldchain.urls")  # bench/ adds a parse-only endpoint
 WSGI_APPLICATION = "coldchain.wsgi.application"
 
 TEMPLATES = [
