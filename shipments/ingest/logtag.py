@@ -162,8 +162,8 @@ def _description_value(description: dict[str, str], keys: tuple[str, ...]) -> st
 
 
 def _is_header(fields: list[str]) -> bool:
-    if len(fields) < 2 or _is_data(fields):
-        return False
+    if len(fields) < 2 or any(_is_date(f) for f in fields):
+        return False  # a description row such as "Date/time of first reading,17/04/2023 14:53"
     lowered = [f.lower() for f in fields]
     has_date = any("date" in f for f in lowered)
     has_time_or_temp = any("time" in f or "temp" in f or "°" in f for f in lowered)

@@ -5,7 +5,7 @@ items are consumed."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import BinaryIO
 
 from . import berlinger, epcis, hobo, logtag, native_csv
@@ -28,7 +28,7 @@ assert tuple(READERS) == KNOWN_FORMATS
 
 
 def parse(stream: BinaryIO, *, format: str | None = None, default_tz: str = "UTC",
-          filename: str | None = None) -> tuple[ParseResult, Iterator]:
+          filename: str | None = None) -> tuple[ParseResult, Items]:
     """Read a logger file. Returns the ``ParseResult`` (format, zone, metadata; counts filled in
     as items are consumed) and an iterator of ``ParsedReading`` / ``RowError`` in file order.
 
@@ -57,7 +57,7 @@ def parse(stream: BinaryIO, *, format: str | None = None, default_tz: str = "UTC
     return result, _counted(result, items)
 
 
-def _counted(result: ParseResult, items: Items) -> Iterator:
+def _counted(result: ParseResult, items: Items) -> Items:
     """Counts each item as a row, and turns a failure of ours into a final row error (logged
     with context) instead of an exception in the caller's loop."""
     line = 0

@@ -132,3 +132,11 @@ def test_time_zone_description_row_gives_a_fixed_offset():
 def test_forced_logtag_on_something_else_is_refused():
     with pytest.raises(UnknownFormat, match="not a LogTag CSV export"):
         read_bytes(b"hello\nworld\n", format="logtag")
+
+
+def test_a_description_row_naming_date_and_time_is_not_the_header():
+    data = (b"Serial #,9\nDate/time of first reading,17/04/2023 14:53:00\n"
+            b"Date,Time,Temperature (C)\n17/04/2023,14:53:00,5.0\n")
+    parsed = read_bytes(data)
+    assert parsed.result.metadata["description"]["Date/time of first reading"] == "17/04/2023 14:53:00"
+    assert [(r.line, r.temperature_c) for r in parsed.readings] == [(4, 5.0)]
