@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import datetime, tzinfo
+from typing import Any
 
 from .base import (
     Items,
@@ -64,15 +65,19 @@ QTAG_ALARM_TYPES = {
 }
 FRIDGETAG_ALARM_DIRECTIONS = {"0": "below", "1": "above"}
 
+Node = dict[str, Any]
+
 
 class HeaderTree:
     """Builds the nested header from its lines; tab-separated tables (``Marker:``) are kept as
     ``{"columns": [...], "rows": [[...], ...]}`` under their section."""
 
     def __init__(self) -> None:
-        self.root: dict = {}
-        # (indent, container, parent, key): container is a dict, or a list of record dicts
-        self._stack: list[tuple[int, object, object, str | None]] = [(-1, self.root, None, None)]
+        self.root: Node = {}
+        # (indent, container, parent, key): container is a section, or a list of record dicts
+        self._stack: list[tuple[int, Node | list[Node], Node | None, str | None]] = [
+            (-1, self.root, None, None)
+        ]
         self.unrecognised: list[int] = []
         self.lines = 0
 
@@ -97,7 +102,7 @@ class HeaderTree:
         if len(pairs) == 1 and pairs[0][1] == "" and content.endswith(":"):
             key = pairs[0][0]
             parent = self._container()
-            section: dict = {}
+            section: Node = {}
             _put(parent, key, section)
             self._stack.append((indent, section, parent, key))
             return
@@ -106,11 +111,11 @@ class HeaderTree:
     def finish(self) -> None:
         self._close_to(-1)
 
-    def _container(self) -> dict:
+    def _container(self) -> Node:
         container = self._stack[-1][1]
         return container[-1] if isinstance(container, list) else container
 
-    def _record(self, record: dict) -> None:
+    def _record(self, record: Node) -> None:
         indent, container, parent, key = self._stack[-1]
         if isinstance(container, list):
             if any(k in container[-1] for k in record):
@@ -120,7 +125,7 @@ class HeaderTree:
             return
         if any(k in container for k in record) and parent is not None and key is not None:
             # the section's lines repeat their keys: one dict per line, in a list
-            as_list = [container, record]
+            as_list: list[Node] = [container, record]
             _replace(parent, key, container, as_list)
             self._stack[-1] = (indent, as_list, parent, key)
             return
@@ -147,7 +152,7 @@ class HeaderTree:
             container["rows"].append(cells)
 
 
-def _put(container: dict, key: str, value: object) -> None:
+def _put(container: Node, key: str, value: object) -> None:
     if key in container:
         existing = container[key]
         container[key] = [*existing, value] if isinstance(existing, list) else [existing, value]
@@ -155,11 +160,10 @@ def _put(container: dict, key: str, value: object) -> None:
         container[key] = value
 
 
-def _replace(parent: object, key: str, old: object, new: object) -> None:
-    target = parent[-1] if isinstance(parent, list) else parent
-    current = target[key]
+def _replace(parent: Node, key: str, old: object, new: object) -> None:
+    current = parent[key]
     if current is old:
-        target[key] = new
+        parent[key] = new
     elif isinstance(current, list):
         for i, item in enumerate(current):
             if item is old:
@@ -421,7 +425,7 @@ def _alarm_config(alarms: dict, unit: str, is_fridge_tag: bool) -> list[dict]:
 
 def _alarm_results(alarms: object, unit: str, clock: LocalClock, config: list[dict]) -> list[dict]:
     rules = {entry["alarm"]: entry for entry in config}
-    results = []
+    results: list[dict] = []
     if not isinstance(alarms, dict):
         return results
     for number, episodes in alarms.items():

@@ -89,7 +89,8 @@ def parse(source: TextSource, *, zone: tzinfo, zone_name: str) -> tuple[ParseRes
             first_data = line
             break
         key = fields[0].rstrip(":").strip()
-        value = " ".join(f for f in fields[1:] if f)
+        # rejoined with the delimiter: a value may hold it ("2,0  to  8,0 °C" unquoted)
+        value = delimiter.join(fields[1:]).rstrip(delimiter + " ")
         if key:
             description[key] = value
         if line.number >= MAX_PREAMBLE_LINES:

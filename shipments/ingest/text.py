@@ -129,10 +129,6 @@ class TextSource:
         self.head_text = decode_head(self._head, self.encoding)
         self._used = False
 
-    @property
-    def head_bytes(self) -> bytes:
-        return self._head
-
     def lines(self) -> Iterator[Line]:
         """The file's lines, once. Memory stays bounded by the chunk and line-length caps."""
         if self._used:

@@ -140,3 +140,12 @@ def test_a_description_row_naming_date_and_time_is_not_the_header():
     parsed = read_bytes(data)
     assert parsed.result.metadata["description"]["Date/time of first reading"] == "17/04/2023 14:53:00"
     assert [(r.line, r.temperature_c) for r in parsed.readings] == [(4, 5.0)]
+
+
+def test_description_values_keep_commas_split_by_the_delimiter():
+    data = "Serial #,9,,\nDescription,Shipper 7, box 2\nNon alert range,2,0  to  8,0 °C\nDate,Time,Temperature\n".encode()
+    parsed = read_bytes(data + b"2023-04-17,10:00,5.0\n")
+    assert parsed.result.metadata["description"] == {
+        "Serial #": "9", "Description": "Shipper 7,box 2", "Non alert range": "2,0  to  8,0 °C"}
+    assert parsed.result.metadata["non_alert_range"]["high"] == 8.0
+    assert parsed.result.metadata["unit"] == "°C"
