@@ -82,9 +82,11 @@ def _sniff_serial(head: bytes, fmt: str, filename: str | None) -> str | None:
         return None
 
 
-def upload_receive(*, uploaded, user, logger: Logger | None = None, fmt: str | None = None) -> Upload:
-    """Store an uploaded file and queue it. Raises ``UploadRefused`` (400 empty, 413 too large,
-    415 unknown or unreadable format) before anything is stored."""
+def upload_receive(*, uploaded, user, logger: Logger | None = None, fmt: str | None = None,
+                   process: bool = True) -> Upload:
+    """Store an uploaded file and queue it (``process=False``: the caller processes it). Raises
+    ``UploadRefused`` (400 empty, 413 too large, 415 unknown or unreadable format) before
+    anything is stored."""
     size = uploaded.size or 0
     if size == 0:
         raise UploadRefused(400, "The file is empty.")
@@ -123,9 +125,10 @@ def upload_receive(*, uploaded, user, logger: Logger | None = None, fmt: str | N
         audit_record(actor=user, action="upload.receive", obj=upload,
                      data={"name": name, "sha256": upload.sha256, "format": fmt, "size": size,
                            "logger": logger.serial if logger else None})
-        from .tasks import upload_process
+        if process:
+            from .tasks import upload_process
 
-        transaction.on_commit(lambda: upload_process.delay(str(upload.pk)))
+            transaction.on_commit(lambda: upload_process.delay(str(upload.pk)))
     return upload
 
 
@@ -161,15 +164,16 @@ class _Chunk:
         self.errors = []
 
 
-def upload_process(upload_id: str) -> Upload:
-    """Process a stored upload from where it stopped. Idempotent: a done upload is left alone."""
+def upload_process(upload_id: str, *, on_progress=None) -> Upload:
+    """Process a stored upload from where it stopped. Idempotent: a done upload is left alone.
+    ``on_progress(fraction)`` is called after each stored chunk."""
     claimed = Upload.objects.filter(pk=upload_id, status__in=[UploadStatus.QUEUED, UploadStatus.PROCESSING]).update(
         status=UploadStatus.PROCESSING, started_at=timezone.now())
     upload = Upload.objects.select_related("logger").get(pk=upload_id)
     if not claimed:
         return upload
     try:
-        _process(upload)
+        _process(upload, on_progress)
     except Exception as exc:  # a failure of ours: keep what was stored, say so on the upload
         log.exception("upload %s failed", upload_id)
         Upload.objects.filter(pk=upload_id).update(status=UploadStatus.FAILED, failure=f"{type(exc).__name__}: {exc}",
@@ -179,7 +183,7 @@ def upload_process(upload_id: str) -> Upload:
     return upload
 
 
-def _process(upload: Upload) -> None:
+def _process(upload: Upload, on_progress=None) -> None:
     loggers: dict[str, Logger | None] = {}
     if upload.logger is not None:
         loggers[upload.logger.serial] = upload.logger
@@ -206,6 +210,8 @@ def _process(upload: Upload) -> None:
             if pending >= CHUNK_ROWS:
                 _flush(upload, batch, chunk, result, stream.position)
                 chunk, pending = _Chunk({}), 0
+                if on_progress is not None:
+                    on_progress(min(0.99, stream.position / max(1, upload.size_bytes)))
         _flush(upload, batch, chunk, result, stream.position, final=True)
 
 

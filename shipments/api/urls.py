@@ -15,7 +15,16 @@ router.register("shipments", views.ShipmentViewSet, basename="shipment")
 router.register("excursions", views.ExcursionViewSet, basename="excursion")
 router.register("uploads", views.UploadViewSet, basename="upload")
 
+# Files are named like files: no trailing slash (API.md writes .../report.pdf).
+FILE_ACTIONS = {"readings.csv": "readings_csv", "readings.epcis.jsonld": "readings_epcis", "report.pdf": "report"}
+
 urlpatterns = [
     path("loggers/<str:serial>/readings/", views.LoggerReadingsView.as_view(), name="logger-readings"),
+    *[
+        path(f"shipments/<str:tracking_number>/{name}", views.ShipmentViewSet.as_view({"get": action}),
+             name=f"shipment-{action}-file")
+        for name, action in FILE_ACTIONS.items()
+        if hasattr(views.ShipmentViewSet, action)
+    ],
     *router.urls,
 ]

@@ -8,6 +8,7 @@ import json
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Prefetch
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -213,6 +214,34 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         items = _reading_items(shipment, page)
         return self.get_paginated_response(items)
 
+    @extend_schema(parameters=[OpenApiParameter("since", str), OpenApiParameter("until", str)],
+                   responses={(200, "text/csv"): str})
+    @action(detail=True, methods=["get"], url_path="readings.csv")
+    def readings_csv(self, request, tracking_number=None):
+        """The shipment's readings as the native CSV (every field), streamed."""
+        from ..exports import readings_csv
+
+        shipment = self.get_object()
+        response = StreamingHttpResponse(
+            readings_csv(shipment, since=_time_param(request, "since"), until=_time_param(request, "until")),
+            content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{shipment.tracking_number}-readings.csv"'
+        return response
+
+    @extend_schema(parameters=[OpenApiParameter("since", str), OpenApiParameter("until", str)],
+                   responses={(200, "application/ld+json"): dict})
+    @action(detail=True, methods=["get"], url_path="readings.epcis.jsonld")
+    def readings_epcis(self, request, tracking_number=None):
+        """The shipment's readings as a GS1 EPCIS 2.0 JSON-LD document, streamed."""
+        from ..exports import readings_epcis
+
+        shipment = self.get_object()
+        response = StreamingHttpResponse(
+            readings_epcis(shipment, since=_time_param(request, "since"), until=_time_param(request, "until")),
+            content_type="application/ld+json")
+        response["Content-Disposition"] = f'attachment; filename="{shipment.tracking_number}-epcis.jsonld"'
+        return response
+
     @extend_schema(responses={200: s.ExcursionOutput(many=True)})
     @action(detail=True, methods=["get"])
     def excursions(self, request, tracking_number=None):
@@ -238,7 +267,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(s.CustodyEventOutput(event).data, status=status.HTTP_201_CREATED)
 
     def get_permissions(self):
-        if self.action in {"events", "readings", "excursions", "retrieve", "list"}:
+        if self.action in {"events", "readings", "readings_csv", "readings_epcis", "excursions", "retrieve", "list"}:
             return [HasAnyRole()]
         return super().get_permissions()
 

@@ -101,3 +101,35 @@ def test_uploads_are_visible_to_their_uploader_and_coordinators(network, courier
                        logger="LG-1"), 202)
     assert client.get(f"/api/v1/uploads/{answer['id']}/").status_code == 200
     assert network.get(f"/api/v1/uploads/{answer['id']}/").status_code == 200
+
+
+# --- Exports read back by our own importer ----------------------------------------------------
+
+
+@time_machine.travel(NOW, tick=False)
+@pytest.mark.parametrize("path,fmt", [("readings.csv", "native_csv"), ("readings.epcis.jsonld", "epcis")])
+def test_exports_read_back_to_the_same_readings(courier, network, shipment, path, fmt):
+    import io
+
+    from shipments.ingest import ParsedReading, parse
+
+    _, client = courier
+    values = [{"recorded_at": (T0 + timedelta(minutes=i, microseconds=250)).isoformat(),
+               "temperature_c": -180.0 + i * 0.37, "latitude": 47.5 + i * 0.001, "longitude": 7.6}
+              for i in range(130)]
+    ok(client.post("/api/v1/loggers/LG-1/readings/", {"readings": values}, format="json"), 202)
+    response = network.get(f"/api/v1/shipments/SHP-1/{path}")
+    assert response.status_code == 200
+    content = b"".join(response.streaming_content)
+    result, items = parse(io.BytesIO(content), filename=path)
+    assert result.format == fmt
+    read = [i for i in items if isinstance(i, ParsedReading)]
+    stored = list(Reading.objects.order_by("recorded_at").values_list("recorded_at", "temperature_c"))
+    assert [(r.recorded_at, r.temperature_c) for r in read] == stored
+    assert {r.logger_serial for r in read} == {"LG-1"}
+    if fmt == "native_csv":
+        assert [r.latitude for r in read] == list(Reading.objects.order_by("recorded_at").values_list("latitude", flat=True))
+    # And an upload of the export is all duplicates: nothing new, nothing lost.
+    again = ok(upload(network, path, content), 202)
+    detail = ok(network.get(f"/api/v1/uploads/{again['id']}/"))
+    assert (detail["accepted"], detail["duplicates"], detail["rejected"]) == (0, 130, 0)
