@@ -94,3 +94,35 @@ def twilio_message(sid: str = "SM0123456789abcdef0123456789abcdef", **fields) ->
 def twilio_error(code: int, message: str, status: int) -> dict:
     return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}",
             "status": status}
+
+
+class RefusingSMTP:
+    """An aiosmtpd server on loopback that refuses recipients as told: ``refuse`` maps an
+    address to an SMTP reply such as "550 5.1.1 No such user"; others are accepted and kept."""
+
+    def __init__(self, refuse: dict[str, str]):
+        from aiosmtpd.controller import Controller
+
+        from tests.conftest import free_port
+
+        self.refuse = refuse
+        self.messages: list = []
+        self.port = free_port()
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return self.refuse[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.messages.append(envelope)
+        return "250 OK"
+
+    def __enter__(self):
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.controller.stop()

@@ -32,6 +32,11 @@ def thread_id(alert_id: int) -> str:
     return f"<alert-{alert_id}@{mail_domain()}>"
 
 
+def _describe(refused: dict) -> str:
+    return "; ".join(f"{rcpt}: {code} {msg.decode(errors='replace') if isinstance(msg, bytes) else msg}"
+                     for rcpt, (code, msg) in refused.items())
+
+
 class EmailTransport(Transport):
     channel = Channel.EMAIL
 
@@ -58,7 +63,10 @@ class EmailTransport(Transport):
         try:
             mail.send(fail_silently=False)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise TransportError(f"Recipient refused: {exc.recipients}", permanent=True) from exc
+            # 5xx for good; 4xx (greylisting, mailbox busy) may pass later.
+            codes = [code for code, _ in exc.recipients.values()]
+            raise TransportError(f"Recipient refused: {_describe(exc.recipients)}",
+                                 permanent=all(500 <= code < 600 for code in codes)) from exc
         except smtplib.SMTPResponseException as exc:
             detail = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
             raise TransportError(f"SMTP {exc.smtp_code}: {detail}", permanent=500 <= exc.smtp_code < 600) from exc
