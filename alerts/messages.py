@@ -263,21 +263,29 @@ def sms_temp(value: float | None) -> str:
     return "?" if value is None else f"{value:.1f} C"
 
 
+KEEP_WHOLE = -1
+
+
 def fit(parts: list[tuple[int, str]], limit: int = SMS_LIMIT) -> str:
-    """Join parts (priority, text) with spaces; while too long, drop the part with the lowest
-    priority (priority 0 parts are never dropped; if those alone are too long, cut the end)."""
+    """Join parts (priority, text) with spaces; while too long, drop the part with the highest
+    priority number. Parts of priority 0 are never dropped but the longest of them is shortened
+    if need be; parts of priority ``KEEP_WHOLE`` (how to acknowledge) are never touched."""
     parts = [(p, gsm7(t)) for p, t in parts if t]
     while True:
         text = " ".join(t for _, t in parts)
-        if gsm7_length(text) <= limit:
+        excess = gsm7_length(text) - limit
+        if excess <= 0:
             return text
         droppable = [i for i, (p, _) in enumerate(parts) if p > 0]
-        if not droppable:
-            while gsm7_length(text) > limit:
-                text = text[:-1]
-            return text
-        worst = max(droppable, key=lambda i: (parts[i][0], i))
-        parts.pop(worst)
+        if droppable:
+            parts.pop(max(droppable, key=lambda i: (parts[i][0], i)))
+            continue
+        cuttable = [i for i, (p, t) in enumerate(parts) if p == 0 and len(t) > 3]
+        if not cuttable:
+            return text[:limit]
+        i = max(cuttable, key=lambda i: len(parts[i][1]))
+        keep = max(1, len(parts[i][1]) - excess - 2)
+        parts[i] = (0, parts[i][1][:keep] + "..")
 
 
 def sms(facts: AlertFacts, message: str, *, level: int, round: int, now: datetime) -> str:
@@ -295,7 +303,7 @@ def sms(facts: AlertFacts, message: str, *, level: int, round: int, now: datetim
     if message in (Message.ENDED, Message.WITHDRAWN):
         tail = "" if acknowledged else f"Reply ACK {facts.alert.code} <comment>"
         body = "withdrawn: later data shows no excursion." if message == Message.WITHDRAWN else f"{figures},"
-        return fit([(0, subject_sms), (0, body), (2, peak), (1, tail)])
+        return fit([(0, subject_sms), (0, body), (2, peak), (KEEP_WHOLE, tail)])
     return fit([
         (0, subject_sms),
         (3, f"COI {shipment.coi}"),
@@ -304,7 +312,7 @@ def sms(facts: AlertFacts, message: str, *, level: int, round: int, now: datetim
         (4, peak),
         (5, eta),
         (6, f"to {shipment.destination.code}."),
-        (0, f"Reply ACK {facts.alert.code} <comment>"),
+        (KEEP_WHOLE, f"Reply ACK {facts.alert.code} <comment>"),
     ])
 
 

@@ -103,7 +103,7 @@ class ShipmentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Shipment
 
-    tracking_number = factory.Sequence(lambda n: f"TRK-{n:04d}")
+    tracking_number = factory.Sequence(lambda n: f"SHP-{n:04d}")
     coi = factory.Sequence(lambda n: f"COI-{n:05d}")
     sponsor = factory.SubFactory(SponsorFactory)
     profile_version = factory.SubFactory(ProfileVersionFactory)
