@@ -6,17 +6,16 @@ Both are streamed: a 10-day, 1-minute trip is 14,400 rows per logger."""
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterator
-from datetime import datetime
 
 from django.utils import timezone
 
+from .ingest import native_csv
 from .models import Shipment
 from .selectors import shipment_readings
 
-CSV_COLUMNS = ("recorded_at", "temperature_c", "logger", "latitude", "longitude", "tilt_deg", "battery_pct",
-               "humidity_pct")
 EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
 EVENT_READINGS = 60  # sensor elements per ObjectEvent (one hour at 1-minute sampling)
 
@@ -29,19 +28,20 @@ def _rows(shipment: Shipment, since=None, until=None) -> Iterator[tuple]:
         yield serials[logger_id], *values
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return repr(value) if isinstance(value, float) else str(value)
+class _Line:
+    """A csv.writer target that hands back the line just written."""
+
+    def write(self, text: str) -> str:
+        return text
 
 
 def readings_csv(shipment: Shipment, *, since=None, until=None) -> Iterator[str]:
-    """The native CSV (see ``shipments.ingest.native_csv``), header first."""
-    yield ",".join(CSV_COLUMNS) + "\n"
+    """The native CSV (see ``shipments.ingest.native_csv``), header first, each row written by
+    the format's own ``format_row`` so that the importer reads it back exactly."""
+    writer = csv.writer(_Line(), lineterminator="\n")
+    yield writer.writerow(native_csv.HEADER)
     for serial, recorded_at, temperature_c, *optional in _rows(shipment, since, until):
-        yield ",".join(_cell(v) for v in (recorded_at, temperature_c, serial, *optional)) + "\n"
+        yield writer.writerow(native_csv.format_row(recorded_at, temperature_c, serial, *optional))
 
 
 def readings_epcis(shipment: Shipment, *, since=None, until=None) -> Iterator[str]:

@@ -489,7 +489,7 @@ class Upload(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     failure = models.TextField(blank=True)
-    checkpoint_line = models.PositiveIntegerField(default=0, help_text="Last line stored (processing resumes after it).")
+    checkpoint_items = models.PositiveIntegerField(default=0, help_text="Items of the file stored so far (processing resumes after them).")
     batch = models.OneToOneField(IngestBatch, null=True, blank=True, on_delete=PROTECT, related_name="upload")
 
     class Meta:

@@ -8,7 +8,7 @@ import json
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Prefetch
-from django.http import StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -16,6 +16,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError, PermissionDenied, ValidationError
 from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -133,6 +134,17 @@ class LoggerViewSet(MasterDataViewSet):
 # --- Shipments -------------------------------------------------------------------------------
 
 
+class PDFRenderer(BaseRenderer):
+    """Lets a client ask for ``Accept: application/pdf``; the report view answers the PDF
+    itself, so only error bodies pass through here (as JSON)."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, bytes) else json.dumps(data).encode()
+
+
 class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     lookup_field = "tracking_number"
     permission_classes = [role_permission(Role.COORDINATOR, Role.INTEGRATION, Role.QA)]
@@ -242,6 +254,17 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         response["Content-Disposition"] = f'attachment; filename="{shipment.tracking_number}-epcis.jsonld"'
         return response
 
+    @extend_schema(responses={(200, "application/pdf"): bytes})
+    @action(detail=True, methods=["get"], url_path="report.pdf", renderer_classes=[JSONRenderer, PDFRenderer])
+    def report(self, request, tracking_number=None):
+        """The shipment temperature report (PDF), for any role that can see the shipment."""
+        from ..reports import shipment_report_pdf
+
+        shipment = self.get_object()
+        response = HttpResponse(shipment_report_pdf(shipment, generated_by=request.user), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{shipment.tracking_number}-report.pdf"'
+        return response
+
     @extend_schema(responses={200: s.ExcursionOutput(many=True)})
     @action(detail=True, methods=["get"])
     def excursions(self, request, tracking_number=None):
@@ -267,7 +290,8 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(s.CustodyEventOutput(event).data, status=status.HTTP_201_CREATED)
 
     def get_permissions(self):
-        if self.action in {"events", "readings", "readings_csv", "readings_epcis", "excursions", "retrieve", "list"}:
+        if self.action in {"events", "readings", "readings_csv", "readings_epcis", "excursions", "report", "retrieve",
+                           "list"}:
             return [HasAnyRole()]
         return super().get_permissions()
 
@@ -437,7 +461,10 @@ class UploadOutput(serializers.Serializer):
     finished_at = serializers.DateTimeField(allow_null=True)
 
     def get_timezone_reason(self, upload) -> str | None:
-        return (upload.device_metadata or {}).get("timezone_reason")
+        """Why that zone: what the file said, and where the upload's zone came from."""
+        metadata = upload.device_metadata or {}
+        parts = [metadata.get("timezone_reason"), metadata.get("timezone_source")]
+        return "; ".join(p for p in parts if p) or None
 
 
 class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

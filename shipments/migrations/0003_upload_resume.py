@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='upload',
-            name='checkpoint_line',
-            field=models.PositiveIntegerField(default=0, help_text='Last line stored (processing resumes after it).'),
+            name='checkpoint_items',
+            field=models.PositiveIntegerField(default=0, help_text='Items of the file stored so far (processing resumes after them).'),
         ),
     ]

@@ -172,7 +172,7 @@ def test_a_failure_of_ours_becomes_a_final_row_error(monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(native_csv, "parse_number", broken)
+    monkeypatch.setattr(native_csv, "ParsedReading", broken)  # every row, fast path or careful
     result, items = parse(io.BytesIO(b"recorded_at,temperature_c\n2026-03-02T14:05:00Z,4.0\n"))
     assert list(items) == [RowError(1, "the file could not be read past this point (RuntimeError); "
                                        "the rows before it were read")]
