@@ -293,27 +293,36 @@ def evaluate(profile: Profile, readings: Series, state: State | None = None) -> 
         closed += h_p * math.exp(-k / kelvin(x_p) - shift)
     hf = h.astype(np.float64)
     mkt_alarm_at, mkt_alarm_c = state.mkt_alarm_at, state.mkt_alarm_c
-    if profile.mkt_max_c is not None and mkt_alarm_at is None:
-        he = hf * e
-        cumulative = np.cumsum(he)
+    he = np.multiply(hf, e, out=hf)  # not np.dot: BLAS may start threads for a dot product
+    limit_c = profile.mkt_max_c
+    if limit_c is not None and mkt_alarm_at is None and (
+        # Quiet batch: no reading above the limit and the series so far at or under it, so no
+        # prefix MKT can exceed it. Σ h_i·(e_i - L) over the closed part, plus nonpositive terms.
+        v_max > limit_c + MKT_TOLERANCE_C
+        or closed > (t0 - first_at) * math.exp(-k / kelvin(limit_c + MKT_TOLERANCE_C) - shift)
+    ):
+        # Closed sum before each reading; an exclusive cumsum, since subtracting a long hold's
+        # term from an inclusive one would cancel away the digits of the short ones.
+        total = np.empty(n)
+        total[0] = 0.0
+        np.cumsum(he[:-1], out=total[1:])
+        mkt_sum = closed + float(total[-1])  # the last reading's hold is not known yet
         # Weight of each reading as a series' last one: the hold of the reading before it.
         prev_hold = np.empty(n)
         prev_hold[0] = h_p if has_prev else 1.0  # a first reading alone: its own temperature
-        prev_hold[1:] = hf[:-1]
+        prev_hold[1:] = h[:-1]
         weight = (t - first_at).astype(np.float64)
         weight += prev_hold
-        total = cumulative - he
         total += closed
         total += prev_hold * e
-        limit = math.exp(-k / kelvin(profile.mkt_max_c + MKT_TOLERANCE_C) - shift)
+        limit = math.exp(-k / kelvin(limit_c + MKT_TOLERANCE_C) - shift)
         over = total > weight * limit
         i = int(over.argmax())
         if over[i]:
             mkt_alarm_at = int(t[i])
             mkt_alarm_c = mkt_from_mean(k, shift, float(total[i]) / float(weight[i]))
-        mkt_sum = closed + float(cumulative[-1])
     else:
-        mkt_sum = closed + float(np.dot(hf, e))
+        mkt_sum = closed + float(he.sum())
     if mkt_alarm_at is not None:
         excursions.append(_mkt_excursion(profile, mkt_alarm_at, mkt_alarm_c))
 
@@ -530,13 +539,14 @@ def _cumulative(
     if mask is None:
         return replace(rs, breach_us=total, alarm_at=alarm_at)
     if alarm_at is None:
-        contribution = h * mask
-        running = np.cumsum(contribution)
+        # Only breaching readings add time, so the crossing is found among them alone.
+        breaching = np.flatnonzero(mask)
+        running = np.cumsum(h[breaching])
         running += total
-        crossed = mask & (running >= after_us)
-        i = int(crossed.argmax())
-        if crossed[i]:
-            before_i = int(running[i]) - int(contribution[i])
+        j = int(np.searchsorted(running, after_us, side="left"))  # first sum reaching D
+        if j < running.shape[0]:
+            i = int(breaching[j])
+            before_i = int(running[j]) - int(h[i])
             alarm_at = int(t[i]) + max(0, after_us - before_i)
     total += held
     first_at = rs.first_at if rs.first_at is not None else int(t[int(mask.argmax())])

@@ -56,7 +56,7 @@ def mkt(
     k = activation_energy_kj_mol * 1000.0 / GAS_CONSTANT_J_MOL_K
     exponent = -k / np.maximum(temps + KELVIN, MIN_KELVIN)
     shift = float(exponent.max())
-    mean = float(np.dot(weights, np.exp(exponent - shift))) / float(weights.sum())
+    mean = float((weights * np.exp(exponent - shift)).sum()) / float(weights.sum())
     return mkt_from_mean(k, shift, mean)
 
 

@@ -49,6 +49,9 @@ class AlarmRule:
     severity: str
 
     def __post_init__(self) -> None:
+        # 8 and 8.0 are one threshold: normalise, so equality and the profile digest agree.
+        for name in ("threshold_c", "after_min"):
+            object.__setattr__(self, name, float(getattr(self, name)))
         if not self.key:
             raise ValueError("an alarm rule needs a key")
         if self.kind not in RULE_KINDS:
@@ -104,6 +107,9 @@ class Profile:
             "min_c", "max_c", "activation_energy_kj_mol", "mkt_max_c", "max_gap_min",
             "max_tilt_deg", "tilt_after_min", "min_battery_pct",
         ):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, float(value))
             _finite(name, getattr(self, name))
         if self.min_c > self.max_c:
             raise ValueError("min_c must not be above max_c")
