@@ -159,17 +159,27 @@ class SponsorWebhookFactory(factory.django.DjangoModelFactory):
     secret = "whsec-test-0123456789"
 
 
-def network() -> dict:
-    """Two regions, three facilities, one shipment with one product logger from NORTH to SOUTH."""
+def places() -> dict:
+    """Regions NORTH (15 min) and SOUTH (30 min); MF-N in NORTH, TC-S and DP-S in SOUTH."""
     north = RegionFactory(code="NORTH", name="North", escalate_after_min=15)
     south = RegionFactory(code="SOUTH", name="South", escalate_after_min=30)
-    origin = FacilityFactory(code="MF-N", name="Micro-factory North", region=north, latitude=53.0, longitude=9.0)
-    destination = FacilityFactory(code="TC-S", name="Treatment centre South", kind=FacilityKind.TREATMENT_CENTRE,
-                                  region=south, latitude=47.0, longitude=8.0)
-    depot = FacilityFactory(code="DP-S", name="Depot South", kind=FacilityKind.DEPOT, region=south,
-                            latitude=46.5, longitude=8.5)
+    return {
+        "north": north, "south": south,
+        "origin": FacilityFactory(code="MF-N", name="Micro-factory North", region=north, latitude=53.0,
+                                  longitude=9.0),
+        "destination": FacilityFactory(code="TC-S", name="Treatment centre South",
+                                       kind=FacilityKind.TREATMENT_CENTRE, region=south, latitude=47.0,
+                                       longitude=8.0),
+        "depot": FacilityFactory(code="DP-S", name="Depot South", kind=FacilityKind.DEPOT, region=south,
+                                 latitude=46.5, longitude=8.5),
+    }
+
+
+def network() -> dict:
+    """``places()`` and one shipment TRK-0001 from MF-N to TC-S with one product logger LG-A."""
+    net = places()
     logger = LoggerFactory(serial="LG-A")
-    shipment = ShipmentFactory(tracking_number="TRK-0001", coi="COI-77", origin=origin, destination=destination)
+    shipment = ShipmentFactory(tracking_number="TRK-0001", coi="COI-77", origin=net["origin"],
+                               destination=net["destination"])
     LoggerAssignment.objects.create(shipment=shipment, logger=logger, assigned_at=T0 - timedelta(hours=2))
-    return {"north": north, "south": south, "origin": origin, "destination": destination, "depot": depot,
-            "logger": logger, "shipment": shipment}
+    return {**net, "logger": logger, "shipment": shipment}
