@@ -57,7 +57,7 @@ class Series:
 
     - ``t``: int64 µs since the epoch, UTC, strictly increasing;
     - ``temp``: float64 °C, finite and not below -273.15;
-    - ``tilt``, ``battery``: float64, ``NaN`` where the reading has none.
+    - ``tilt``, ``battery``: float64, finite, ``NaN`` where the reading has none.
 
     The constructor takes arrays and validates them (it raises ``ValueError`` on unsorted or
     repeated times, mismatched lengths or impossible temperatures). ``from_lists`` builds one from
@@ -86,6 +86,9 @@ class Series:
         temp = columns["temp"]
         if n and not (bool(np.all(np.isfinite(temp))) and float(temp.min()) >= ABSOLUTE_ZERO_C):
             raise ValueError("temperatures must be finite and not below -273.15 °C")
+        for name in ("tilt", "battery"):
+            if n and bool(np.isinf(columns[name]).any()):
+                raise ValueError(f"{name} must be finite (NaN for a reading without one)")
         for name, array in (("t", t), *columns.items()):
             if array.flags.writeable:
                 array = array.view()

@@ -69,6 +69,17 @@ def test_mkt_at_ln2_temperatures_keeps_its_precision():
         )
 
 
+def test_a_reading_at_absolute_zero_weighs_nothing_in_mkt():
+    # exp(-K/T) vanishes as T -> 0 K: half the weight adds nothing, so the mean of the terms
+    # is half the 5 °C one; 0 K alone is 0 K.
+    k = 83.144e3 / 8.3144
+    value = mkt([-273.15, 5.0], [0, MIN])
+    assert math.isclose(value, k / (k / 278.15 + math.log(2)) - 273.15, rel_tol=1e-12)
+    assert mkt([-273.15, -273.15], [0, MIN]) == -273.15
+    stats = evaluate(Profile(min_c=2, max_c=8), Series.from_lists([0, MIN], [-273.15, 5.0])).stats
+    assert stats.mkt_c is not None and math.isclose(stats.mkt_c, value, rel_tol=1e-12)
+
+
 def _berlinger_data(path: Path) -> tuple[list[int], list[float], float, float]:
     """The ``Data:`` rows (``\\tyyyy-MM-dd hh:mm\\tT\\t[x]``, CRLF) and the header's MKT lines.
     Zone is 0.00 in these files: the times are read as UTC."""

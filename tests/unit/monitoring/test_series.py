@@ -38,6 +38,13 @@ def test_impossible_temperatures_are_refused():
             Series.from_lists([1], [bad])
 
 
+def test_infinite_tilt_or_battery_is_refused():
+    with pytest.raises(ValueError):
+        Series.from_lists([1], [5.0], tilt=[float("inf")])
+    with pytest.raises(ValueError):
+        Series.from_lists([1], [5.0], battery=[float("-inf")])
+
+
 def test_from_unsorted_sorts_and_keeps_the_first_value_for_an_instant():
     series = Series.from_unsorted([30, 10, 20, 10, 30], [3.0, 1.0, 2.0, 9.0, 9.0],
                                   battery=[None, 50.0, None, 10.0, None])
