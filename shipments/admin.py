@@ -3,13 +3,24 @@ admin and the API obey the same rules (versioned profiles, assignment checks, au
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
+from coldchain.api import Conflict
+
 from . import services
-from .choices import ExcursionStatus
+from .access import has_role, shipments_visible_to
+from .charts import chart_svg, logger_charts
+from .choices import Decision, ExcursionStatus, Role, UploadStatus
+from .ingest import KNOWN_FORMATS
 from .models import (
     AlarmRule,
     AuditEntry,
@@ -34,6 +45,8 @@ from .models import (
     Upload,
 )
 from .profiles import profile_version_publish
+from .quality import MEANINGS, excursion_dispose, shipment_release, signer_name
+from .reports import local_time, shipment_report, shipment_report_pdf
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -235,7 +248,8 @@ class ShipmentAdmin(NoDeleteAdmin):
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(
+        # The admin shows a user the shipments the API would (coordinators and QA their sponsors').
+        return shipments_visible_to(request.user, super().get_queryset(request)).annotate(
             n_open=Count("excursions", filter=Q(excursions__status=ExcursionStatus.OPEN), distinct=True)
         )
 
@@ -319,6 +333,170 @@ class ShipmentAdmin(NoDeleteAdmin):
             return
         super().save_formset(request, form, formset, change)
 
+    # --- The shipment's page: overview above the form, and what a coordinator or QA does there ---
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        shipment = self.get_object(request, unquote(object_id))
+        extra_context = dict(extra_context or {})
+        if shipment is not None and self.has_view_permission(request, shipment):
+            extra_context.update(self.overview_context(request, shipment))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def overview_context(self, request, shipment: Shipment) -> dict:
+        report = shipment_report(shipment)
+        user = request.user
+        is_qa = has_role(user, Role.QA)
+        for row in report.excursions:
+            row["sign_url"] = self._url("dispose", shipment, row["id"])
+            row["you_acknowledged"] = user.pk in row["acknowledged_by"]
+        for row in report.alerts:
+            row["ack_url"] = self._url("acknowledge", shipment, row["id"])
+        return {
+            "overview": report,
+            "charts": [chart_svg(chart) for chart in logger_charts(shipment, zone=report.destination_zone)],
+            "can_acknowledge": has_role(user, Role.COORDINATOR),
+            "can_sign": is_qa,
+            "can_release": is_qa,
+            "report_url": self._url("report", shipment),
+            "release_url": self._url("release", shipment),
+            "ack_form": AcknowledgeForm(),
+        }
+
+    def _url(self, name: str, shipment: Shipment, *args) -> str:
+        return reverse(f"{self.admin_site.name}:shipments_shipment_{name}", args=[shipment.pk, *args])
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<path:object_id>/report.pdf", view(self.report_view), name="shipments_shipment_report"),
+            path("<path:object_id>/release/", view(self.release_view), name="shipments_shipment_release"),
+            path("<path:object_id>/excursions/<int:excursion_id>/disposition/", view(self.dispose_view),
+                 name="shipments_shipment_dispose"),
+            path("<path:object_id>/alerts/<int:alert_id>/acknowledge/", view(self.acknowledge_view),
+                 name="shipments_shipment_acknowledge"),
+            *super().get_urls(),
+        ]
+
+    def _shipment_or_404(self, request, object_id) -> Shipment:
+        shipment = self.get_object(request, unquote(object_id))
+        if shipment is None or not self.has_view_permission(request, shipment):
+            raise Http404("No such shipment, or not one you may see.")
+        return shipment
+
+    def _back(self, shipment: Shipment, anchor: str = "") -> HttpResponseRedirect:
+        url = reverse(f"{self.admin_site.name}:shipments_shipment_change", args=[shipment.pk])
+        return HttpResponseRedirect(url + (f"#{anchor}" if anchor else ""))
+
+    def report_view(self, request, object_id):
+        shipment = self._shipment_or_404(request, object_id)
+        response = HttpResponse(shipment_report_pdf(shipment, generated_by=request.user),
+                                content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="{shipment.tracking_number}-report.pdf"'
+        return response
+
+    def release_view(self, request, object_id):
+        shipment = self._shipment_or_404(request, object_id)
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not has_role(request.user, Role.QA):
+            raise PermissionDenied("Only a QA user releases a shipment.")
+        try:
+            shipment_release(shipment=shipment, user=request.user)
+        except Conflict as exc:
+            self.message_user(request, str(exc.detail), messages.ERROR)
+            return self._back(shipment, "release")
+        self.message_user(request, f"Shipment {shipment.tracking_number} released.", messages.SUCCESS)
+        return self._back(shipment)
+
+    def acknowledge_view(self, request, object_id, alert_id):
+        shipment = self._shipment_or_404(request, object_id)
+        if request.method != "POST":
+            return self._back(shipment, "alerts")
+        if not has_role(request.user, Role.COORDINATOR):
+            raise PermissionDenied("Alerts are acknowledged by a coordinator.")
+        # Through the reverse relation; acknowledging is the alerts app's own service.
+        from alerts.services import AlertNotOpen, alert_acknowledge
+
+        alert = shipment.alerts.filter(pk=alert_id).first()
+        if alert is None:
+            raise Http404("No such alert on this shipment.")
+        form = AcknowledgeForm(request.POST)
+        if not form.is_valid():
+            self.message_user(request, f"Alert {alert.pk} was not acknowledged: say what is being done about it "
+                                       f"(a comment is required).", messages.ERROR)
+            return self._back(shipment, "alerts")
+        try:
+            alert_acknowledge(alert=alert, comment=form.cleaned_data["comment"], via="admin", user=request.user)
+        except AlertNotOpen as exc:
+            self.message_user(request, str(exc), messages.WARNING)
+        except ValidationError as exc:
+            self.message_user(request, "; ".join(exc.messages), messages.ERROR)
+        else:
+            self.message_user(request, f"Alert {alert.pk} acknowledged; escalation stopped.", messages.SUCCESS)
+        return self._back(shipment, "alerts")
+
+    def dispose_view(self, request, object_id, excursion_id):
+        """The electronic signature of a disposition (21 CFR 11.50): a QA user, not the one who
+        acknowledged the alert, re-enters their password; printed name, time and meaning are
+        recorded by ``excursion_dispose``."""
+        shipment = self._shipment_or_404(request, object_id)
+        excursion = shipment.excursions.select_related("logger").filter(pk=excursion_id).first()
+        if excursion is None:
+            raise Http404("No such excursion on this shipment.")
+        if not has_role(request.user, Role.QA):
+            raise PermissionDenied("Only a QA user signs a disposition.")
+        acknowledged = getattr(excursion, "alerts", None)
+        you_acknowledged = acknowledged is not None and acknowledged.filter(acknowledged_by=request.user).exists()
+        form = DispositionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                disposition = excursion_dispose(excursion=excursion, user=request.user, **form.cleaned_data)
+            except PermissionDenied as exc:
+                form.add_error("password" if "password" in str(exc) else None, str(exc))
+            except ValidationError as exc:
+                for field_name, errors in exc.message_dict.items():
+                    form.add_error(field_name if field_name in form.fields else None, errors)
+            except Conflict as exc:
+                form.add_error(None, str(exc.detail))
+            else:
+                self.message_user(request, (
+                    f"Excursion {excursion.pk}: {disposition.get_decision_display()} signed by "
+                    f"{disposition.signed_name} at {local_time(disposition.signed_at, shipment.destination.timezone, seconds=True)}"
+                    f" ({disposition.meaning})."), messages.SUCCESS)
+                return self._back(shipment, "excursions")
+        zone = shipment.destination.timezone
+        return TemplateResponse(request, "admin/shipments/shipment/disposition.html", {
+            **self.admin_site.each_context(request),
+            "title": f"Sign a disposition: excursion {excursion.pk} on {shipment.tracking_number}",
+            "opts": self.opts,
+            "original": shipment,
+            "shipment": shipment,
+            "excursion": excursion,
+            "started": local_time(excursion.started_at, zone),
+            "ended": local_time(excursion.ended_at, zone) if excursion.ended_at else "still open",
+            "history": [(d, local_time(d.signed_at, zone, seconds=True)) for d in excursion.dispositions.all()],
+            "form": form,
+            "signer": signer_name(request.user),
+            "meanings": [(Decision(key).label, text) for key, text in MEANINGS.items()],
+            "you_acknowledged": you_acknowledged,
+            "back_url": reverse(f"{self.admin_site.name}:shipments_shipment_change", args=[shipment.pk]),
+            "now": local_time(timezone.now(), zone),
+        })
+
+
+class AcknowledgeForm(forms.Form):
+    comment = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "cols": 40, "placeholder":
+                              "What is being done about it (required)"}),
+                              help_text="Recorded with your name and the time.")
+
+
+class DispositionForm(forms.Form):
+    decision = forms.ChoiceField(choices=Decision.choices, widget=forms.RadioSelect)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+                             help_text="Why this decision: the evidence you reviewed.")
+    password = forms.CharField(widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+                               strip=False, help_text="Re-enter your password to sign.")
+
 
 @admin.register(Excursion)
 class ExcursionAdmin(ReadOnlyAdmin):
@@ -388,16 +566,66 @@ class MonitorStateAdmin(ReadOnlyAdmin):
     exclude = ["state"]
 
 
+class UploadForm(forms.Form):
+    file = forms.FileField(help_text="The logger's own export (CSV, Berlinger, LogTag, HOBO, EPCIS …).")
+    logger = forms.ModelChoiceField(Logger.objects.all(), required=False, to_field_name="serial",
+                                    help_text="Leave empty when the file names its logger.")
+    format = forms.ChoiceField(choices=[("", "Detect from the file"), *[(f, f) for f in KNOWN_FORMATS]],
+                               required=False)
+
+
 @admin.register(Upload)
 class UploadAdmin(ReadOnlyAdmin):
     list_display = ["original_name", "format", "logger", "status", "progress_bar", "rows", "accepted", "duplicates",
                     "conflicts", "rejected", "created_at"]
     list_filter = ["status", "format"]
+    list_select_related = ["logger"]
 
     @admin.display(description="progress")
     def progress_bar(self, obj):
         return format_html('<progress value="{}" max="100"></progress> {}%', int(obj.progress * 100),
                            int(obj.progress * 100))
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        extra_context["can_upload"] = has_role(request.user, Role.COORDINATOR)
+        # The list refreshes itself while a file is being read, so the progress moves.
+        extra_context["in_progress"] = Upload.objects.filter(
+            status__in=(UploadStatus.QUEUED, UploadStatus.PROCESSING)).exists()
+        return super().changelist_view(request, extra_context)
+
+    def get_urls(self):
+        return [path("new/", self.admin_site.admin_view(self.upload_view), name="shipments_upload_new"),
+                *super().get_urls()]
+
+    def upload_view(self, request):
+        """A logger file from the admin, through the same service as ``POST /api/v1/uploads/``."""
+        from .uploads import UploadRefused, upload_receive
+
+        if not has_role(request.user, Role.COORDINATOR):
+            raise PermissionDenied("Logger files are uploaded here by a coordinator.")
+        form = UploadForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                upload = upload_receive(uploaded=form.cleaned_data["file"], user=request.user,
+                                        logger=form.cleaned_data["logger"], fmt=form.cleaned_data["format"] or None)
+            except UploadRefused as refused:
+                form.add_error("format" if refused.field == "format" else "file", refused.message)
+            else:
+                upload.refresh_from_db()
+                reason = (upload.device_metadata or {}).get("timezone_reason", "")
+                self.message_user(request, (
+                    f"Received {upload.original_name} ({upload.format}, {upload.size_bytes} bytes, SHA-256 "
+                    f"{upload.sha256[:12]}…): {upload.get_status_display().lower()}. Times without a zone are read "
+                    f"in {upload.timezone}" + (f": {reason}." if reason else ".")), messages.SUCCESS)
+                return HttpResponseRedirect(reverse(f"{self.admin_site.name}:shipments_upload_changelist"))
+        return TemplateResponse(request, "admin/shipments/upload/upload_form.html", {
+            **self.admin_site.each_context(request),
+            "title": "Upload a logger file",
+            "opts": self.opts,
+            "form": form,
+            "formats": KNOWN_FORMATS,
+        })
 
 
 @admin.register(AuditEntry)
