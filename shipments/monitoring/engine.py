@@ -296,8 +296,9 @@ def evaluate(profile: Profile, readings: Series, state: State | None = None) -> 
     he = np.multiply(hf, e, out=hf)  # not np.dot: BLAS may start threads for a dot product
     limit_c = profile.mkt_max_c
     if limit_c is not None and mkt_alarm_at is None and (
-        # Quiet batch: no reading above the limit and the series so far at or under it, so no
-        # prefix MKT can exceed it. Σ h_i·(e_i - L) over the closed part, plus nonpositive terms.
+        # Skipped when no prefix MKT can exceed the limit L: no reading of the batch above it
+        # and the closed part of the series at or under it (each later prefix only adds terms
+        # h·(e - L) <= 0), the usual case for a dewar that stays cold.
         v_max > limit_c + MKT_TOLERANCE_C
         or closed > (t0 - first_at) * math.exp(-k / kelvin(limit_c + MKT_TOLERANCE_C) - shift)
     ):
@@ -396,8 +397,8 @@ def evaluate(profile: Profile, readings: Series, state: State | None = None) -> 
 
 
 class _Masks:
-    """Breach masks and their step-hold sums for one batch, computed once per threshold and
-    skipped where the batch's extremes already say none or all readings breach."""
+    """Breach masks and their step-hold sums for one batch, computed once per threshold (rules
+    often share one) and skipped where the batch's extreme already says nothing breaches."""
 
     def __init__(self, x: FloatArray, h: IntArray, v_min: float, v_max: float) -> None:
         self.x, self.h, self.v_min, self.v_max = x, h, v_min, v_max
