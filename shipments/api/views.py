@@ -255,7 +255,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return response
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
-    @action(detail=True, methods=["get"], url_path="report.pdf", renderer_classes=[JSONRenderer, PDFRenderer])
+    @action(detail=True, methods=["get"], url_path="report.pdf")
     def report(self, request, tracking_number=None):
         """The shipment temperature report (PDF), for any role that can see the shipment."""
         from ..reports import shipment_report_pdf
@@ -288,6 +288,12 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data.is_valid(raise_exception=True)
         event = services.custody_event_record(shipment=shipment, user=request.user, **data.validated_data)
         return Response(s.CustodyEventOutput(event).data, status=status.HTTP_201_CREATED)
+
+    def get_renderers(self):
+        # Set here, not on @action: urls.py routes report.pdf without the router's initkwargs.
+        if self.action == "report":
+            return [JSONRenderer(), PDFRenderer()]
+        return super().get_renderers()
 
     def get_permissions(self):
         if self.action in {"events", "readings", "readings_csv", "readings_epcis", "excursions", "report", "retrieve",
