@@ -16,8 +16,15 @@ from django.utils import timezone
 
 from . import monitoring
 from .choices import ACTIVE_STATUSES, MOVING_STATUSES, CustodyEventType, ExcursionStatus, LoggerRole
-from .evaluation import excursions_reconcile, to_us
-from .models import CustodyEvent, Excursion, LoggerAssignment, MonitorState, Shipment
+from .evaluation import as_engine_excursion, excursions_reconcile, to_us
+from .models import (
+    CustodyEvent,
+    Excursion,
+    LoggerAssignment,
+    MonitorState,
+    ProfileVersion,
+    Shipment,
+)
 from .signals import excursions_changed
 
 log = logging.getLogger(__name__)
@@ -57,69 +64,78 @@ def requeue_uploads(now: datetime) -> int:
     return len(ids)
 
 
-def clock_facts(shipment: Shipment, *, last_reading_at: datetime | None, delivered_at: datetime | None,
-                with_silence: bool) -> monitoring.ClockFacts:
-    definition = shipment.profile_version.definition
-    return monitoring.ClockFacts(
-        in_transit=shipment.status in MOVING_STATUSES,
-        delivered_at=to_us(delivered_at) if delivered_at else None,
-        last_reading_at=to_us(last_reading_at) if (with_silence and last_reading_at) else None,
-        max_gap_min=definition.get("max_gap_min") if with_silence else None,
-        product_expires_at=None if with_silence or not shipment.product_expires_at else to_us(shipment.product_expires_at),
-        eta=to_us(shipment.eta) if shipment.eta else None,
-        shelf_life_margin_h=definition.get("shelf_life_margin_h"),
-        charged_at=None if with_silence or not shipment.dewar_charged_at else to_us(shipment.dewar_charged_at),
-        hold_time_h=None if with_silence else shipment.dewar_hold_time_h,
-        hold_time_margin_h=definition.get("hold_time_margin_h"),
-    )
-
-
 SHIPMENT_CLOCK_KINDS = ("expired", "shelf_life_at_risk", "hold_time_at_risk", "hold_time_exhausted")
 LOGGER_CLOCK_KINDS = ("silent",)
+_US = to_us
+
+
+def _us(value: datetime | None) -> int | None:
+    return None if value is None else _US(value)
 
 
 def clock_rules(now: datetime) -> list[tuple[int, list[tuple[str, int]]]]:
-    """Evaluate §5's time rules for every active shipment; returns the changes per shipment."""
-    now_us = to_us(now)
-    shipments = list(
-        Shipment.objects.filter(status__in=ACTIVE_STATUSES).select_related("profile_version")
-    )
-    if not shipments:
+    """Evaluate §5's time rules for every active shipment; returns the changes per shipment.
+
+    Six queries load everything as plain tuples, joined on the shipment's status (no id lists);
+    a shipment whose rules find nothing due and that has nothing open costs no query at all.
+    Only shipments whose excursions change are loaded as objects and written."""
+    now_us = _US(now)
+    active = {"shipment__status__in": ACTIVE_STATUSES}
+    rows = list(Shipment.objects.filter(status__in=ACTIVE_STATUSES).values_list(
+        "pk", "status", "profile_version_id", "eta", "product_expires_at", "dewar_charged_at", "dewar_hold_time_h"))
+    if not rows:
         return []
-    ids = [s.pk for s in shipments]
-    open_clock = defaultdict(list)
-    for row in Excursion.objects.filter(shipment_id__in=ids, kind__in=monitoring.CLOCK_KINDS).exclude(
+    definitions = dict(ProfileVersion.objects.filter(shipments__status__in=ACTIVE_STATUSES).distinct()
+                       .values_list("pk", "definition"))
+    stored_clock = defaultdict(list)
+    for row in Excursion.objects.filter(kind__in=monitoring.CLOCK_KINDS, **active).exclude(
         status=ExcursionStatus.SUPERSEDED
     ):
-        open_clock[(row.shipment_id, row.logger_id)].append(row)
-    delivered = dict(
-        CustodyEvent.objects.filter(shipment_id__in=ids, type=CustodyEventType.DELIVERED)
-        .order_by("shipment_id", "occurred_at").values_list("shipment_id", "occurred_at")
-    )
+        stored_clock[(row.shipment_id, row.logger_id)].append(row)
+    stored_loggers = defaultdict(set)  # shipment -> loggers with stored silence excursions
+    for shipment_id, logger_id in stored_clock:
+        if logger_id is not None:
+            stored_loggers[shipment_id].add(logger_id)
+    delivered: dict[int, datetime] = {}
+    for shipment_id, occurred_at in CustodyEvent.objects.filter(type=CustodyEventType.DELIVERED, **active).values_list(
+        "shipment_id", "occurred_at"
+    ):
+        delivered[shipment_id] = min(occurred_at, delivered.get(shipment_id, occurred_at))
     last_reading = {
-        (m.shipment_id, m.logger_id): m.last_reading_at
-        for m in MonitorState.objects.filter(shipment_id__in=ids, role=LoggerRole.PRODUCT)
+        (shipment_id, logger_id): at
+        for shipment_id, logger_id, at in MonitorState.objects.filter(role=LoggerRole.PRODUCT, **active).values_list(
+            "shipment_id", "logger_id", "last_reading_at")
     }
     product_windows = defaultdict(list)
-    for a in LoggerAssignment.objects.filter(shipment_id__in=ids, role=LoggerRole.PRODUCT, released_at__isnull=True):
-        product_windows[a.shipment_id].append(a)
+    for shipment_id, logger_id, assigned_at in LoggerAssignment.objects.filter(
+        role=LoggerRole.PRODUCT, released_at__isnull=True, **active
+    ).values_list("shipment_id", "logger_id", "assigned_at"):
+        product_windows[shipment_id].append((logger_id, assigned_at))
 
-    results = []
-    for shipment in shipments:
-        changes: list[tuple[str, int]] = []
-        targets = [(None, SHIPMENT_CLOCK_KINDS, clock_facts(shipment, last_reading_at=None,
-                                                            delivered_at=delivered.get(shipment.pk),
-                                                            with_silence=False))]
-        for assignment in product_windows.get(shipment.pk, ()):
-            last = last_reading.get((shipment.pk, assignment.logger_id)) or assignment.assigned_at
-            targets.append((assignment.logger_id, LOGGER_CLOCK_KINDS,
-                            clock_facts(shipment, last_reading_at=last, delivered_at=delivered.get(shipment.pk),
-                                        with_silence=True)))
+    due: list[tuple[int, int | None, tuple[str, ...], list, list[Excursion]]] = []
+    for pk, status, version_id, eta, expires_at, charged_at, hold_time_h in rows:
+        definition = definitions[version_id]
+        in_transit = status in MOVING_STATUSES
+        delivered_at = _us(delivered.get(pk))
+        eta_us = _us(eta)
+        targets: list[tuple[int | None, tuple[str, ...], monitoring.ClockFacts]] = [(None, SHIPMENT_CLOCK_KINDS, monitoring.ClockFacts(
+            in_transit=in_transit, delivered_at=delivered_at, product_expires_at=_us(expires_at), eta=eta_us,
+            shelf_life_margin_h=definition.get("shelf_life_margin_h"), charged_at=_us(charged_at),
+            hold_time_h=hold_time_h, hold_time_margin_h=definition.get("hold_time_margin_h"),
+        ))]
+        max_gap_min = definition.get("max_gap_min")
+        if max_gap_min is not None and in_transit:
+            for logger_id, assigned_at in product_windows.get(pk, ()):
+                last = last_reading.get((pk, logger_id)) or assigned_at
+                targets.append((logger_id, LOGGER_CLOCK_KINDS, monitoring.ClockFacts(
+                    in_transit=True, delivered_at=delivered_at, last_reading_at=_US(last), max_gap_min=max_gap_min)))
+        for logger_id in stored_loggers.get(pk, ()):
+            if all(t[0] != logger_id for t in targets):
+                # Open excursions of a logger no longer watched (released, gap rule off): they end.
+                targets.append((logger_id, LOGGER_CLOCK_KINDS, monitoring.ClockFacts()))
         for logger_id, kinds, facts in targets:
-            stored = [r for r in open_clock.get((shipment.pk, logger_id), ()) if r.kind in kinds]
+            stored = [r for r in stored_clock.get((pk, logger_id), ()) if r.kind in kinds]
             open_rows = [r for r in stored if r.status == ExcursionStatus.OPEN]
-            from .evaluation import as_engine_excursion
-
             found = [e for e in monitoring.evaluate_clock(facts, now_us, [as_engine_excursion(r) for r in open_rows])
                      if e.kind in kinds]
             if not found and not open_rows:
@@ -127,16 +143,18 @@ def clock_rules(now: datetime) -> list[tuple[int, list[tuple[str, int]]]]:
             # Durations of open clock excursions grow every minute; only a change of state
             # (raised, ended) is worth a write and a notification.
             found = [e for e in found if _state_changed(e, stored)]
-            if not found:
-                continue
-            with transaction.atomic():
-                changes += excursions_reconcile(shipment=shipment, logger_id=logger_id, kinds=kinds, found=found,
+            if found:
+                due.append((pk, logger_id, kinds, found, stored))
+
+    results: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    shipments = Shipment.objects.select_related("profile_version").in_bulk({d[0] for d in due})
+    for pk, logger_id, kinds, found, stored in due:
+        with transaction.atomic():
+            results[pk] += excursions_reconcile(shipment=shipments[pk], logger_id=logger_id, kinds=kinds, found=found,
                                                 full=False, now=now, stored=stored)
-        if changes:
-            results.append((shipment.pk, changes))
-    for shipment_id, changes in results:
+    for shipment_id, changes in results.items():
         excursions_changed.send(sender=Shipment, shipment_id=shipment_id, changes=changes)
-    return results
+    return list(results.items())
 
 
 def _state_changed(found: monitoring.Excursion, stored: list[Excursion]) -> bool:
