@@ -98,7 +98,7 @@ def throughput() -> None:
     excursions = sum(len(evaluate(LN2, s).excursions) for s in fleet)
 
     fast = best_of(7, lambda: [evaluate(LN2, s) for s in fleet])
-    slow = best_of(2, lambda: [oracle.evaluate(LN2, r) for r in rows])
+    slow = best_of(3, lambda: [oracle.evaluate(LN2, r) for r in rows])
     fast_rate = total / fast
     slow_rate = total / slow
     print(f"series: {LOGGERS} loggers x ~{READINGS:,} readings (10 days at 1 min), "
