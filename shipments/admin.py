@@ -567,7 +567,9 @@ class MonitorStateAdmin(ReadOnlyAdmin):
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(help_text="The logger's own export (CSV, Berlinger, LogTag, HOBO, EPCIS …).")
+    # Empty files reach the service, which refuses them in the API's words.
+    file = forms.FileField(allow_empty_file=True,
+                           help_text="The logger's own export (CSV, Berlinger, LogTag, HOBO, EPCIS …).")
     logger = forms.ModelChoiceField(Logger.objects.all(), required=False, to_field_name="serial",
                                     help_text="Leave empty when the file names its logger.")
     format = forms.ChoiceField(choices=[("", "Detect from the file"), *[(f, f) for f in KNOWN_FORMATS]],

@@ -319,6 +319,11 @@ def chart_scene(chart: LoggerChart, *, width: float = 960, height: float = 320) 
     return shapes
 
 
+def scene_height(chart: LoggerChart) -> float:
+    """Product loggers get room for their limits' legend; ambient ones are context, kept low."""
+    return (300.0 if chart.limits else 220.0) + 13 * len(chart.limits)
+
+
 # --- SVG --------------------------------------------------------------------------------------
 
 SVG_STYLES = {
@@ -345,7 +350,7 @@ SVG_STYLES = {
 
 def chart_svg(chart: LoggerChart, *, width: float = 960, height: float | None = None) -> SafeString:
     """The chart as an inline ``<svg>`` element (it scales to its container's width)."""
-    height = height or 300 + 13 * len(chart.limits)
+    height = height or scene_height(chart)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="cc-chart" viewBox="0 0 {width:g} {height:g}" '
         f'width="100%" preserveAspectRatio="xMidYMid meet" role="img" data-logger="{escape(chart.serial)}" '
@@ -379,7 +384,7 @@ def chart_drawing(chart: LoggerChart, *, width: float):
     from reportlab.lib.colors import HexColor
 
     # The scene is laid out at a width that keeps its 9-unit text near 7 pt on the page.
-    scene_w, scene_h = 640.0, 300.0 + 13 * len(chart.limits)
+    scene_w, scene_h = 640.0, scene_height(chart)
     scale = width / scene_w
     height = scene_h * scale
     drawing = Drawing(width, height)
