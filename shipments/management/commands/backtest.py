@@ -21,13 +21,14 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("profile", help="Profile code.")
-        parser.add_argument("--version", type=int, help="Version number to test (default: the latest).")
+        parser.add_argument("--profile-version", type=int, dest="profile_version", help="Version number to test (default: the latest).")
         parser.add_argument("--shipment", action="append", default=[], help="Tracking number; repeat for several.")
         parser.add_argument("--since", help="Only shipments created on or after this date (YYYY-MM-DD).")
         parser.add_argument("--json", action="store_true", dest="as_json", help="Machine-readable output.")
         parser.add_argument("--all", action="store_true", dest="show_all", help="List shipments that would not differ too.")
 
-    def handle(self, *args, profile, version, shipment, since, as_json=False, show_all=False, **options):
+    def handle(self, *args, profile, profile_version, shipment, since, as_json=False, show_all=False, **options):
+        version = profile_version
         found = Profile.objects.filter(code=profile).first()
         if found is None:
             raise CommandError(f"No profile {profile!r}.")
