@@ -219,7 +219,7 @@ def _time_ticks(t0: datetime, t1: datetime, zone: ZoneInfo, target: int = 7) -> 
     while tick <= t1:
         if tick >= t0:
             day = tick.date()
-            fmt = "%H:%M" if day == previous_day else "%d %b %H:%M"
+            fmt = "%d %b" if step >= timedelta(days=1) else "%H:%M" if day == previous_day else "%d %b %H:%M"
             ticks.append((tick, tick.strftime(fmt)))
             previous_day = day
         tick = (tick.astimezone(ZoneInfo("UTC")) + step).astimezone(zone) if step < timedelta(days=1) else tick + step
