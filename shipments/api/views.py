@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Exists, OuterRef, Prefetch
@@ -142,7 +143,7 @@ class PDFRenderer(BaseRenderer):
     format = "pdf"
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data if isinstance(data, bytes) else json.dumps(data).encode()
+        return data if isinstance(data, bytes) else JSONRenderer().render(data)
 
 
 class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -356,8 +357,9 @@ def _reading_items(shipment: Shipment, readings) -> list[dict]:
 
 
 class RawJSONParser(BaseParser):
-    """Parses JSON itself and enforces the body limit with a 413 (DRF reads the stream directly,
-    past Django's DATA_UPLOAD_MAX_MEMORY_SIZE check)."""
+    """Parses JSON with orjson (a 10,000-reading batch in a few milliseconds; strict: no NaN
+    literals) and enforces the body limit with a 413 (DRF reads the stream directly, past
+    Django's DATA_UPLOAD_MAX_MEMORY_SIZE check)."""
 
     media_type = "application/json"
 
@@ -371,8 +373,8 @@ class RawJSONParser(BaseParser):
         if len(body) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
             raise PayloadTooLarge(f"The body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
         try:
-            return json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
             raise ParseError(f"The body is not valid JSON: {exc}") from None
 
 
