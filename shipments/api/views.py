@@ -234,12 +234,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """The shipment's readings as the native CSV (every field), streamed."""
         from ..exports import readings_csv
 
-        shipment = self.get_object()
-        response = StreamingHttpResponse(
-            readings_csv(shipment, since=_time_param(request, "since"), until=_time_param(request, "until")),
-            content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{shipment.tracking_number}-readings.csv"'
-        return response
+        return self._export(request, readings_csv, "text/csv; charset=utf-8", "readings.csv")
 
     @extend_schema(parameters=[OpenApiParameter("since", str), OpenApiParameter("until", str)],
                    responses={(200, "application/ld+json"): dict})
@@ -248,11 +243,14 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         """The shipment's readings as a GS1 EPCIS 2.0 JSON-LD document, streamed."""
         from ..exports import readings_epcis
 
+        return self._export(request, readings_epcis, "application/ld+json", "epcis.jsonld")
+
+    def _export(self, request, write, content_type: str, suffix: str) -> StreamingHttpResponse:
         shipment = self.get_object()
         response = StreamingHttpResponse(
-            readings_epcis(shipment, since=_time_param(request, "since"), until=_time_param(request, "until")),
-            content_type="application/ld+json")
-        response["Content-Disposition"] = f'attachment; filename="{shipment.tracking_number}-epcis.jsonld"'
+            write(shipment, since=_time_param(request, "since"), until=_time_param(request, "until")),
+            content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{shipment.tracking_number}-{suffix}"'
         return response
 
     @extend_schema(responses={(200, "application/pdf"): bytes})
