@@ -3,8 +3,6 @@ and selectors."""
 
 from __future__ import annotations
 
-import json
-
 import orjson
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
