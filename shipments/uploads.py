@@ -182,6 +182,11 @@ def upload_process(upload_id: str, *, on_progress=None) -> Upload:
         return upload
     try:
         _process(upload, on_progress)
+    except (UnreadableFile, UnknownFormat) as exc:
+        # The file's own problem, found past its first bytes (a truncated EPCIS document, say):
+        # what was read before it stays stored; the upload says what is wrong.
+        Upload.objects.filter(pk=upload_id).update(status=UploadStatus.FAILED, failure=str(exc),
+                                                   finished_at=timezone.now())
     except Exception as exc:  # a failure of ours: keep what was stored, say so on the upload
         log.exception("upload %s failed", upload_id)
         Upload.objects.filter(pk=upload_id).update(status=UploadStatus.FAILED, failure=f"{type(exc).__name__}: {exc}",

@@ -133,3 +133,43 @@ def test_exports_read_back_to_the_same_readings(courier, network, shipment, path
     again = ok(upload(network, path, content), 202)
     detail = ok(network.get(f"/api/v1/uploads/{again['id']}/"))
     assert (detail["accepted"], detail["duplicates"], detail["rejected"]) == (0, 130, 0)
+
+
+# --- Malformed files through the API: the right status, a clear message, never a 500 ------------
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_truncated_epcis_document_fails_the_upload_with_the_reason(network):
+    document = (b'{"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"], '
+                b'"type": "EPCISDocument", "schemaVersion": "2.0", "epcisBody": {"eventList": [{"type": "ObjectEvent", '
+                b'"action": "OBSERVE", "eventTime": "2026-11-27T08:00:00Z", "sensorElementList": [{"sensorMetadata": '
+                b'{"time": "2026-11-27T08:00:00Z"}, "sensorReport": [{"type": "Temperature", "value": -180.2, "uom"')
+    answer = ok(upload(network, "truncated.jsonld", document, logger="LG-3"), 202)
+    assert answer["format"] == "epcis"
+    detail = ok(network.get(f"/api/v1/uploads/{answer['id']}/"))
+    assert detail["status"] == "failed"
+    assert "line 1" in detail["failure"] and detail["accepted"] == 0
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_huge_line_and_mixed_rows_are_row_errors_and_the_good_rows_stay(network):
+    content = (
+        b"recorded_at,temperature_c\n"
+        b"2026-11-27T08:00:00+00:00,-180.5\n"
+        + b"2026-11-27T08:01:00+00:00," + b"9" * 200_000 + b"\n"
+        + b"\t2022-11-08 10:20\t5.2\t\n"  # a Berlinger data row in the middle of a CSV
+        + b"2026-11-27T08:03:00+00:00,-181.0\n"
+    )
+    answer = ok(upload(network, "mixed.csv", content, logger="LG-3"), 202)
+    detail = ok(network.get(f"/api/v1/uploads/{answer['id']}/"))
+    assert detail["status"] == "done"
+    assert (detail["accepted"], detail["rejected"]) == (2, 2)
+    assert [e["line"] for e in detail["errors"]] == [3, 4]
+    assert Reading.objects.filter(logger__serial="LG-3").count() == 2
+
+
+@time_machine.travel(NOW, tick=False)
+def test_an_upload_without_a_file_or_with_an_unknown_format_name_is_refused(network):
+    assert network.post("/api/v1/uploads/", {"logger": "LG-3"}, format="multipart").status_code == 400
+    response = upload(network, "r.csv", b"recorded_at,temperature_c\n", logger="LG-3", format="excel")
+    assert response.status_code == 415 and "native_csv" in response.json()["detail"]
