@@ -76,5 +76,22 @@ def shipments_visible_to(user, queryset: QuerySet[Shipment] | None = None) -> Qu
     return qs.filter(condition)
 
 
+# Admin rights each role's group carries. Nothing is ever deleted (evidence); writes that matter
+# go through services whatever the permission says.
+ADMIN_APPS = ("shipments", "alerts")
+STAFF_ROLES = (Role.COORDINATOR, Role.QA)
+
+
 def ensure_role_groups() -> dict[str, Group]:
-    return {role: Group.objects.get_or_create(name=role)[0] for role in Role.values}
+    """The role groups, with their admin permissions: coordinators view, add and change the
+    logistics and alerting data and provision users and tokens; QA views everything (signing
+    and release have their own checks)."""
+    from django.contrib.auth.models import Permission
+
+    groups = {role: Group.objects.get_or_create(name=role)[0] for role in Role.values}
+    domain = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
+    coordinator = domain.exclude(codename__startswith="delete_") | Permission.objects.filter(
+        content_type__app_label__in=("auth", "authtoken"), codename__regex=r"^(view|add|change)_(user|token|tokenproxy)$")
+    groups[Role.COORDINATOR].permissions.set(coordinator)
+    groups[Role.QA].permissions.set(domain.filter(codename__startswith="view_"))
+    return groups

@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from coldchain.api import Conflict
 
+from .access import has_role
 from .audit import audit_record
-from .choices import Decision, ExcursionStatus, ShipmentStatus
+from .choices import Decision, ExcursionStatus, Role, ShipmentStatus
 from .models import Disposition, Excursion, Shipment
 
 MEANINGS = {
@@ -25,14 +26,21 @@ def signer_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-@transaction.atomic
 def excursion_dispose(*, excursion: Excursion, user, decision: str, reason: str, password: str) -> Disposition:
-    """Sign a disposition (21 CFR 11.50: printed name, date and time, meaning). The signer
-    re-enters their password and must not be the person who acknowledged the excursion's alert."""
+    """Sign a disposition (21 CFR 11.50: printed name, date and time, meaning). The signer is a
+    QA user who re-enters their password and is not the person who acknowledged the excursion's
+    alert. A failed signature is itself recorded (outside the refused transaction)."""
+    if not has_role(user, Role.QA):
+        raise PermissionDenied("Only a QA user signs a disposition.")
     if not user.check_password(password):
         audit_record(actor=user, action="disposition.signature_failed", obj=excursion, shipment=excursion.shipment,
                      data={"decision": decision})
         raise PermissionDenied("The password does not match: the signature was not applied.")
+    return _dispose(excursion=excursion, user=user, decision=decision, reason=reason)
+
+
+@transaction.atomic
+def _dispose(*, excursion: Excursion, user, decision: str, reason: str) -> Disposition:
     if not reason.strip():
         raise ValidationError({"reason": "Give the reason for the decision."})
     excursion = Excursion.objects.select_for_update().select_related("shipment").get(pk=excursion.pk)

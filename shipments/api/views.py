@@ -133,15 +133,19 @@ class LoggerViewSet(MasterDataViewSet):
 # --- Shipments -------------------------------------------------------------------------------
 
 
-class PDFRenderer(BaseRenderer):
-    """Lets a client ask for ``Accept: application/pdf``; the report view answers the PDF
-    itself, so only error bodies pass through here (as JSON)."""
+class FileRenderer(BaseRenderer):
+    """Lets a client ask for a file's own type (``Accept: application/pdf``, ``text/csv`` …);
+    the view answers the file itself, so only error bodies pass through here (as JSON)."""
 
-    media_type = "application/pdf"
-    format = "pdf"
+    def __init__(self, media_type: str):
+        self.media_type = media_type
+        self.format = media_type.rsplit("/", 1)[-1]
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
         return data if isinstance(data, bytes) else JSONRenderer().render(data)
+
+
+FILE_MEDIA_TYPES = {"report": "application/pdf", "readings_csv": "text/csv", "readings_epcis": "application/ld+json"}
 
 
 class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -287,9 +291,9 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(s.CustodyEventOutput(event).data, status=status.HTTP_201_CREATED)
 
     def get_renderers(self):
-        # Set here, not on @action: urls.py routes report.pdf without the router's initkwargs.
-        if self.action == "report":
-            return [JSONRenderer(), PDFRenderer()]
+        # Set here, not on @action: urls.py routes the file names without the router's initkwargs.
+        if self.action in FILE_MEDIA_TYPES:
+            return [JSONRenderer(), FileRenderer(FILE_MEDIA_TYPES[self.action])]
         return super().get_renderers()
 
     def get_permissions(self):

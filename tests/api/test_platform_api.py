@@ -281,3 +281,96 @@ def test_positions_update_last_position_region_and_eta(courier, network, shipmen
     assert detail["last_position"]["latitude"] == 48.85
     assert detail["current_region"] == "EU-W"
     assert detail["eta"] is not None
+
+
+# --- Quality: signed dispositions and release (RULES.md §7) ---------------------------------------
+
+
+@time_machine.travel(NOW, tick=False)
+def test_release_waits_for_signed_dispositions(make_user, courier, network, shipment):
+    from shipments.models import Sponsor
+
+    _, client = courier
+    ok(client.post("/api/v1/loggers/LG-1/readings/", readings([-180.0] * 2 + [-140.0] * 12 + [-181.0]), format="json"),
+       202)
+    qa_user, qa = make_user("quinn", Role.QA, sponsors=[Sponsor.objects.get(code="HELIX")], password="qa-secret-9")
+    excursion = ok(network.get("/api/v1/shipments/SHP-1/excursions/"))["results"][0]
+    # Not received yet, and an excursion without a disposition: 409 naming both.
+    response = qa.patch("/api/v1/shipments/SHP-1/", {"status": "released"}, format="json")
+    assert response.status_code == 409
+    assert "no disposition" in response.json()["detail"] and f"excursion {excursion['id']}" in response.json()["detail"]
+    # The coordinator cannot sign; a wrong password signs nothing.
+    body = {"decision": "no_impact", "reason": "Within stability data.", "password": "qa-secret-9"}
+    assert network.post(f"/api/v1/excursions/{excursion['id']}/disposition/", body, format="json").status_code == 403
+    wrong = qa.post(f"/api/v1/excursions/{excursion['id']}/disposition/", {**body, "password": "nope"}, format="json")
+    assert wrong.status_code == 403
+    assert qa.post(f"/api/v1/excursions/{excursion['id']}/disposition/", {**body, "password": ""},
+                   format="json").status_code == 400
+    signed = ok(qa.post(f"/api/v1/excursions/{excursion['id']}/disposition/", body, format="json"), 201)
+    assert signed["disposition"]["decision"] == "no_impact"
+    assert signed["disposition"]["signed_by"] == "Quinn Tester"
+    assert signed["disposition"]["meaning"]
+    ok(client.post("/api/v1/shipments/SHP-1/events/", {"type": "received", "occurred_at": iso(NOW)}, format="json"), 201)
+    # A coordinator may not release; QA may.
+    assert network.patch("/api/v1/shipments/SHP-1/", {"status": "released"}, format="json").status_code == 403
+    assert ok(qa.patch("/api/v1/shipments/SHP-1/", {"status": "released"}, format="json"))["status"] == "released"
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_reject_disposition_rejects_the_shipment(make_user, courier, network, shipment):
+    from shipments.models import Sponsor
+
+    _, client = courier
+    ok(client.post("/api/v1/loggers/LG-1/readings/", readings([-100.0, -100.0, -180.0]), format="json"), 202)
+    _, qa = make_user("quinn", Role.QA, sponsors=[Sponsor.objects.get(code="HELIX")], password="qa-secret-9")
+    excursion = next(e for e in ok(network.get("/api/v1/shipments/SHP-1/excursions/"))["results"]
+                     if e["severity"] == "critical")
+    ok(qa.post(f"/api/v1/excursions/{excursion['id']}/disposition/",
+               {"decision": "reject", "reason": "Above -120 °C: product lost.", "password": "qa-secret-9"},
+               format="json"), 201)
+    assert ok(network.get("/api/v1/shipments/SHP-1/"))["status"] == "rejected"
+
+
+def test_create_api_user_prints_a_working_token_and_coordinators_get_the_admin(network, client):
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("create_api_user", "cryox-2", "--role", "courier", "--courier", "CRYOX", stdout=out)
+    token = out.getvalue().strip().splitlines()[-1]
+    from rest_framework.test import APIClient
+
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/shipments/").status_code == 200
+    call_command("create_api_user", "claire", "--role", "coordinator", "--all-sponsors", stdout=io.StringIO())
+    claire = get_user_model().objects.get(username="claire")
+    assert claire.is_staff and not claire.is_superuser
+    assert claire.has_perm("shipments.change_shipment") and not claire.has_perm("shipments.delete_shipment")
+    claire.set_password("pw-claire-1")
+    claire.save()
+    client.force_login(claire)
+    assert client.get("/admin/shipments/shipment/").status_code == 200
+
+
+@time_machine.travel(NOW, tick=False)
+def test_a_failed_signature_is_recorded_in_the_audit_trail(make_user, courier, network, shipment):
+    from shipments.models import AuditEntry, Sponsor
+
+    _, client = courier
+    ok(client.post("/api/v1/loggers/LG-1/readings/", readings([-100.0, -180.0]), format="json"), 202)
+    _, qa = make_user("quinn", Role.QA, sponsors=[Sponsor.objects.get(code="HELIX")], password="qa-secret-9")
+    excursion = ok(network.get("/api/v1/shipments/SHP-1/excursions/"))["results"][0]
+    qa.post(f"/api/v1/excursions/{excursion['id']}/disposition/",
+            {"decision": "no_impact", "reason": "x", "password": "wrong"}, format="json")
+    assert AuditEntry.objects.filter(action="disposition.signature_failed", actor__username="quinn").exists()
+
+
+@time_machine.travel(NOW, tick=False)
+def test_files_answer_a_client_that_asks_for_their_type(network, shipment):
+    assert network.get("/api/v1/shipments/SHP-1/readings.csv", HTTP_ACCEPT="text/csv").status_code == 200
+    assert network.get("/api/v1/shipments/SHP-1/readings.epcis.jsonld",
+                       HTTP_ACCEPT="application/ld+json").status_code == 200
+    assert network.get("/api/v1/shipments/SHP-1/report.pdf", HTTP_ACCEPT="application/pdf").status_code == 200

@@ -42,6 +42,9 @@ class Command(BaseCommand):
         if created:
             user.set_unusable_password()
             user.save()
+        if role in (Role.COORDINATOR, Role.QA) and not user.is_staff:
+            user.is_staff = True  # they work in the admin too
+            user.save(update_fields=["is_staff"])
         groups = ensure_role_groups()
         user.groups.remove(*groups.values())
         user.groups.add(groups[role])

@@ -178,7 +178,6 @@ class Command(BaseCommand):
         qa_user.save()
         qa_user.groups.add(groups[Role.QA])
         Membership.objects.update_or_create(user=qa_user, defaults={"all_sponsors": True})
-        _grant_qa_admin(qa_user)
         courier_user, _ = User.objects.get_or_create(username="cryox-api", defaults={"email": "api@cryox.example.org"})
         courier_user.groups.add(groups[Role.COURIER])
         Membership.objects.update_or_create(user=courier_user, defaults={"courier": couriers["CRYOX"]})
@@ -252,10 +251,3 @@ class Command(BaseCommand):
                                "humidity_pct": 40.0} for i in range(0, minutes, 5)],
                     source="api", user=user)
 
-
-def _grant_qa_admin(user) -> None:
-    """QA signs in to the admin to review and sign; give it view rights on the domain."""
-    from django.contrib.auth.models import Permission
-
-    perms = Permission.objects.filter(content_type__app_label__in=["shipments", "alerts"], codename__startswith="view_")
-    user.user_permissions.add(*perms)
