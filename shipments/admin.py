@@ -522,6 +522,7 @@ class ReadingAdmin(ReadOnlyAdmin):
     show_full_result_count = False
     list_select_related = ["logger"]
     date_hierarchy = "recorded_at"
+    ordering = ["-recorded_at"]  # the newest first: what a coordinator checks after a post
 
 
 @admin.register(ReadingConflict)
