@@ -521,8 +521,9 @@ class ReadingAdmin(ReadOnlyAdmin):
     search_fields = ["logger__serial"]
     show_full_result_count = False
     list_select_related = ["logger"]
-    date_hierarchy = "recorded_at"
-    ordering = ["-recorded_at"]  # the newest first: what a coordinator checks after a post
+    # Newest stored first, by primary key: the readings table is the one that grows, and a sort
+    # or a date hierarchy on recorded_at across every logger would scan all of it.
+    ordering = ["-id"]
 
 
 @admin.register(ReadingConflict)
