@@ -212,12 +212,20 @@ def _split_lines(chunks: Iterator[bytes], encoding: str) -> Iterator[Line]:
             # a CR at the end of a chunk may be the first half of a CRLF
             carry = "\r"
             text = text[:-1]
-        start = 0
-        for match in _EOL.finditer(text):
-            add(text[start : match.start()])
-            yield emit()
-            start = match.end()
-        add(text[start:])
+        segments = _EOL.split(text)
+        # The first segment continues the line pending from the last chunk, the last one starts
+        # the next; those in between are whole lines, yielded without the capped accumulation.
+        add(segments[0])
+        if len(segments) == 1:
+            continue
+        yield emit()
+        for segment in segments[1:-1]:
+            number += 1
+            if len(segment) > MAX_LINE_CHARS:
+                yield Line(number, segment[:MAX_LINE_CHARS], len(segment))
+            else:
+                yield Line(number, segment, 0)
+        add(segments[-1])
     if parts or full:
         yield emit()
 
