@@ -160,12 +160,17 @@ def latest_reading(shipment: Shipment, logger_id: int | None) -> LatestReading |
     return LatestReading(*row) if row else None
 
 
+# What ``alert_facts`` reads through an alert; load it with the alert to spare the queries.
+FACTS_RELATED = ("logger", "shipment__destination__region", "shipment__origin__region", "shipment__current_region",
+                 "shipment__sponsor", "shipment__profile_version")
+
+
 def alert_facts(alert: Alert) -> AlertFacts:
-    shipment = (
-        Shipment.objects.select_related(
-            "destination__region", "origin__region", "current_region", "sponsor", "profile_version"
-        ).get(pk=alert.shipment_id)
-    )
+    if Alert._meta.get_field("shipment").is_cached(alert):
+        shipment = alert.shipment
+    else:
+        shipment = Shipment.objects.select_related(*(r.split("__", 1)[1] for r in FACTS_RELATED[1:])).get(
+            pk=alert.shipment_id)
     excursions = list(alert.excursions.order_by("started_at", "id"))
     definition = shipment.profile_version.definition or {}
     return AlertFacts(

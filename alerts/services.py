@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Exists, F, Max, OuterRef, Q
 from django.utils import timezone
 
@@ -42,6 +42,7 @@ from .models import (
     normalise_phone,
 )
 from .selectors import (
+    FACTS_RELATED,
     TOP_LEVEL,
     Recipient,
     alert_facts,
@@ -107,14 +108,16 @@ def _next_round(alert: Alert, message: str) -> int:
     return 0 if last is None else last + 1
 
 
-def _write(alert: Alert, rows: list[Delivery]) -> list[Delivery]:
-    """Insert the rows not already there (the idempotency key names the unique tuple)."""
-    keys = [r.idempotency_key for r in rows]
-    existing = set(Delivery.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
-    new = [r for r in rows if r.idempotency_key not in existing]
-    Delivery.objects.bulk_create(new)
-    _send_on_commit(new)
-    return new
+def _write(rows: list[Delivery], *, fresh: bool = False) -> list[Delivery]:
+    """Insert the rows not already there (the idempotency key names the unique tuple) and queue
+    them on commit. ``fresh``: the alert was opened in this transaction, so none can be there."""
+    if not fresh and rows:
+        keys = [r.idempotency_key for r in rows]
+        existing = set(Delivery.objects.filter(idempotency_key__in=keys).values_list("idempotency_key", flat=True))
+        rows = [r for r in rows if r.idempotency_key not in existing]
+    Delivery.objects.bulk_create(rows)
+    _send_on_commit(rows)
+    return rows
 
 
 def _people_rows(alert: Alert, message: str, round: int, people: list[tuple[Recipient, int]]) -> list[Delivery]:
@@ -140,22 +143,31 @@ def _webhook_rows(alert: Alert, shipment: Shipment, message: str, round: int) ->
     ]
 
 
-def _tell_levels(alert: Alert, shipment: Shipment, levels: tuple[int, ...], message: str, *, now: datetime,
-                 round: int = 0, skip_told: bool = False) -> list[Delivery]:
-    """Tell the people at ``levels`` (deduplicated across them). A level with nobody to tell is
-    passed over to the next one at once. Sets the alert's level and its next escalation time."""
-    exclude = told_keys(alert) if skip_told else set()
+def _pick(shipment: Shipment, levels: Iterable[int], *, exclude: set[str] = frozenset()
+          ) -> tuple[tuple[int, ...], list[Recipient]]:
+    """The people to tell at ``levels`` (deduplicated across them). A level with nobody to tell
+    is passed over to the next one at once. Returns the levels told and the people."""
     levels = tuple(levels)
     people = recipients_at(shipment, levels, exclude_keys=exclude)
     while not people and max(levels) < TOP_LEVEL:
         levels = (*levels, max(levels) + 1)
         people = recipients_at(shipment, levels, exclude_keys=exclude)
     if not people:
-        log.warning("Alert %s on %s: nobody to tell at levels %s.", alert.pk, shipment, levels)
+        log.warning("Shipment %s: nobody to tell at levels %s.", shipment, levels)
+    return levels, people
+
+
+def _mark_told(alert: Alert, shipment: Shipment, levels: tuple[int, ...], now: datetime) -> None:
     alert.level = max(alert.level, *levels)
     alert.last_notified_at = now
     alert.escalate_at = now + _interval(shipment)
-    return _write(alert, _people_rows(alert, message, round, [(p, p.contact.level) for p in people]))
+
+
+def _tell(alert: Alert, shipment: Shipment, message: str, levels: tuple[int, ...], people: list[Recipient], *,
+          now: datetime, round: int = 0, fresh: bool = False) -> list[Delivery]:
+    _mark_told(alert, shipment, levels, now)
+    rows = _people_rows(alert, message, round, [(p, p.contact.level) for p in people])
+    return _write(rows + _webhook_rows(alert, shipment, message, round), fresh=fresh)
 
 
 def _tell_those_told(alert: Alert, shipment: Shipment, message: str) -> list[Delivery]:
@@ -167,23 +179,10 @@ def _tell_those_told(alert: Alert, shipment: Shipment, message: str) -> list[Del
         for contact, channel in told_pairs(alert)
         if contact.address_for(channel)
     ]
-    return _write(alert, rows + _webhook_rows(alert, shipment, message, round))
+    return _write(rows + _webhook_rows(alert, shipment, message, round))
 
 
 # --- From excursions to alerts ------------------------------------------------------------------
-
-
-def _alert_open(shipment: Shipment, logger_id: int | None, severity: str, now: datetime) -> Alert:
-    for _ in range(5):
-        alert = Alert(shipment=shipment, logger_id=logger_id, severity=severity, opened_at=now, code=new_ack_code())
-        try:
-            with transaction.atomic():
-                alert.save()
-            return alert
-        except IntegrityError:
-            if Alert.objects.filter(shipment=shipment, logger_id=logger_id).exclude(status=AlertStatus.CLOSED).exists():
-                raise
-    raise RuntimeError("Could not draw a unique acknowledgement code.")
 
 
 @dataclass
@@ -227,11 +226,13 @@ def alerts_reconcile(*, shipment_id: int, now: datetime | None = None) -> list[D
                 continue
             alert = open_alerts.get(excursion.logger_id)
             if alert is None:
-                alert = _alert_open(shipment, excursion.logger_id, excursion.severity, now)
+                # Saved once its level and escalation time are known (in _alert_settle).
+                alert = Alert(shipment=shipment, logger_id=excursion.logger_id, opened_at=now, code=new_ack_code())
                 open_alerts[excursion.logger_id] = alert
-                states[alert.pk] = _AlertState(alert=alert, live=[], created=True)
-            alert.excursions.add(excursion)
-            states[alert.pk].live.append(excursion)
+                states[id(alert)] = _AlertState(alert=alert, live=[], created=True)
+            elif alert.pk:
+                alert.excursions.add(excursion)
+            states[alert.pk or id(alert)].live.append(excursion)
 
         for state in states.values():
             written += _alert_settle(state, shipment, now=now)
@@ -258,12 +259,12 @@ def _alert_settle(state: _AlertState, shipment: Shipment, *, now: datetime) -> l
     ongoing = any(e.kind in ONGOING_KINDS and e.status == ExcursionStatus.OPEN for e in live)
     if state.created:
         alert.severity, alert.ongoing = severity, ongoing
-        levels = (1, 2) if severity == Severity.CRITICAL else (1,)
-        written += _tell_levels(alert, shipment, levels, Message.OPENED, now=now)
-        written += _write(alert, _webhook_rows(alert, shipment, Message.OPENED, 0))
-        audit_record(action="alert.open", obj=alert, shipment=shipment, at=now,
-                     data={"severity": severity, "excursions": [e.pk for e in live], "level": alert.level})
-    elif _rank(severity) > _rank(alert.severity):
+        levels, people = _pick(shipment, (1, 2) if severity == Severity.CRITICAL else (1,))
+        _mark_told(alert, shipment, levels, now)
+        alert.save()  # a clash of the random code fails the transaction; the retry draws another
+        alert.excursions.add(*live)
+        return _tell(alert, shipment, Message.OPENED, levels, people, now=now, fresh=True)
+    if _rank(severity) > _rank(alert.severity):
         previous = alert.severity
         alert.severity = severity
         if alert.status == AlertStatus.ACKNOWLEDGED:
@@ -274,24 +275,21 @@ def _alert_settle(state: _AlertState, shipment: Shipment, *, now: datetime) -> l
             alert.acknowledged_by, alert.acknowledged_by_name, alert.acknowledged_at = None, "", None
             alert.acknowledged_via, alert.comment = "", ""
         top = max(alert.level, 2 if severity == Severity.CRITICAL else 1)
-        round = _next_round(alert, Message.SEVERITY_RAISED)
-        written += _tell_levels(alert, shipment, tuple(range(1, top + 1)), Message.SEVERITY_RAISED, now=now,
-                                round=round)
-        written += _write(alert, _webhook_rows(alert, shipment, Message.SEVERITY_RAISED, round))
-        audit_record(action="alert.severity_raised", obj=alert, shipment=shipment, at=now,
-                     data={"from": previous, "to": severity})
+        levels, people = _pick(shipment, range(1, top + 1))
+        written += _tell(alert, shipment, Message.SEVERITY_RAISED, levels, people, now=now,
+                         round=_next_round(alert, Message.SEVERITY_RAISED))
+        log.info("Alert %s: severity raised from %s to %s.", alert.pk, previous, severity)
     else:
         alert.severity = severity  # a withdrawn excursion may lower it; nobody is told of that
 
     if alert.ongoing and not ongoing:
         alert.ongoing, alert.ended_at = False, now
-        if not state.created:
-            written += _tell_those_told(alert, shipment, Message.ENDED)
+        written += _tell_those_told(alert, shipment, Message.ENDED)
         if alert.status == AlertStatus.ACKNOWLEDGED:
             _close(alert, now)
     elif ongoing and not alert.ongoing:
         alert.ongoing, alert.ended_at = True, None
-    if state.created or _snapshot(alert) != before:
+    if _snapshot(alert) != before:
         alert.save()
     return written
 
@@ -328,20 +326,17 @@ def alert_escalate(*, alert_id: int, now: datetime | None = None, pass_over: boo
             pk=shipment_id)
         written: list[Delivery] = []
         if alert.level < TOP_LEVEL:
-            before = alert.level
-            written = _tell_levels(alert, shipment, (alert.level + 1,), Message.ESCALATED, now=now, skip_told=True)
-            if written:
+            levels, people = _pick(shipment, (alert.level + 1,), exclude=told_keys(alert))
+            if people:
+                written = _tell(alert, shipment, Message.ESCALATED, levels, people, now=now)
                 alert.save()
-                audit_record(action="alert.escalate", obj=alert, shipment=shipment, at=now,
-                             data={"from_level": before, "to_level": alert.level, "pass_over": pass_over})
+                log.info("Alert %s escalated to level %s%s.", alert.pk, alert.level, " (passed over)" * pass_over)
                 return written
             alert.level = TOP_LEVEL
-        if pass_over:
-            alert.save()
-            return written
-        alert.reminders += 1
-        written = _tell_levels(alert, shipment, tuple(range(1, alert.level + 1)), Message.REMINDER, now=now,
-                               round=alert.reminders)
+        if not pass_over:
+            alert.reminders += 1
+            levels, people = _pick(shipment, range(1, alert.level + 1))
+            written = _tell(alert, shipment, Message.REMINDER, levels, people, now=now, round=alert.reminders)
         alert.save()
         return written
 
@@ -406,7 +401,7 @@ def alert_acknowledge(*, alert: Alert, comment: str, via: str, user=None, contac
         audit_record(actor=user, action="alert.acknowledge", obj=alert, shipment=alert.shipment, at=now,
                      data={"by": who, "via": via, "comment": comment, "contact": contact.pk if contact else None,
                            "closed": alert.status == AlertStatus.CLOSED, "cancelled_deliveries": cancelled})
-        _write(alert, _webhook_rows(alert, alert.shipment, Message.ACKNOWLEDGED, _next_round(alert, Message.ACKNOWLEDGED)))
+        _write(_webhook_rows(alert, alert.shipment, Message.ACKNOWLEDGED, _next_round(alert, Message.ACKNOWLEDGED)))
     return alert
 
 
@@ -469,7 +464,8 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Attemp
     )
     if not won:
         return Attempt("skipped")
-    delivery = Delivery.objects.select_related("alert", "contact", "webhook").get(pk=delivery_id)
+    delivery = Delivery.objects.select_related(
+        "contact", "webhook", *(f"alert__{related}" for related in FACTS_RELATED)).get(pk=delivery_id)
     mine = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.SENDING, claimed_at=claimed_at)
     crash_point("after_claim", delivery)
     alert = delivery.alert

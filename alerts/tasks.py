@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django.db import OperationalError
+from django.db import IntegrityError, OperationalError
 
 from . import services
 
 
-@shared_task(acks_late=True, autoretry_for=(OperationalError,), retry_backoff=True, max_retries=5)
+@shared_task(acks_late=True, autoretry_for=(OperationalError, IntegrityError), retry_backoff=True, max_retries=5)
 def alerts_reconcile(shipment_id: int) -> int:
-    """After an evaluation changed a shipment's excursions: its alerts, and who to tell."""
+    """A shipment's alerts, and who to tell, when the receiver could not do it at once (an
+    acknowledgement code drawn twice, a lost connection): retried with back-off."""
     return len(services.alerts_reconcile(shipment_id=shipment_id))
 
 
