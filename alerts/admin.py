@@ -12,7 +12,16 @@ from django.utils import timezone
 from shipments.audit import audit_record
 
 from . import services
-from .models import Alert, AlertStatus, Channel, Contact, Delivery, DeliveryStatus, SponsorWebhook
+from .models import (
+    Alert,
+    AlertStatus,
+    Channel,
+    Contact,
+    Delivery,
+    DeliveryStatus,
+    SponsorWebhook,
+    normalise_phone,
+)
 
 
 class ContactForm(forms.ModelForm):
@@ -22,6 +31,9 @@ class ContactForm(forms.ModelForm):
     class Meta:
         model = Contact
         fields = ["name", "email", "phone", "facility", "region", "level", "channels", "on_call", "active"]
+
+    def clean_phone(self) -> str:
+        return normalise_phone(self.cleaned_data["phone"]) if self.cleaned_data.get("phone") else ""
 
 
 @admin.register(Contact)

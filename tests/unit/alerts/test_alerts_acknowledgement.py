@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from alerts import services
 from alerts.links import ack_url
-from alerts.models import Alert, AlertStatus, Delivery, DeliveryStatus
+from alerts.models import Alert, AlertStatus, Contact, Delivery, DeliveryStatus
 from shipments.choices import Role
 from shipments.models import AuditEntry
 from tests.alerts_factories import T0, SponsorFactory
@@ -233,3 +233,34 @@ def test_the_admin_shows_alerts_deliveries_and_errors(alert, admin_client):
     assert "Twilio 400: invalid To" in listing
     assert admin_client.get("/admin/alerts/contact/").status_code == 200
     assert admin_client.get("/admin/alerts/sponsorwebhook/").status_code == 200
+
+
+def test_a_contact_is_added_in_the_admin_with_its_channels(net, admin_client):
+    form = {"name": "Night desk", "email": "night@example.org", "phone": "+41 79 555 00 99",
+            "facility": net["destination"].pk, "level": 2, "channels": ["email", "sms"], "on_call": "on",
+            "active": "on"}
+    refused = admin_client.post("/admin/alerts/contact/add/", form | {"phone": ""})
+    assert refused.status_code == 200 and "The sms channel needs a phone." in refused.content.decode()
+
+    assert admin_client.post("/admin/alerts/contact/add/", form).status_code == 302
+
+    contact = Contact.objects.get(name="Night desk")
+    assert (contact.channels, contact.phone, contact.level) == (["email", "sms"], "+41795550099", 2)
+
+
+def test_failed_deliveries_are_sent_again_from_the_admin_with_the_same_key(
+        alert, admin_client, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    email = Delivery.objects.get(channel="email")
+    Delivery.objects.filter(pk=email.pk).update(status=DeliveryStatus.FAILED, attempts=1, error="550 no mailbox")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post("/admin/alerts/delivery/", {"action": "send_again",
+                                                                 "_selected_action": [email.pk]})
+
+    assert response.status_code == 302
+    email.refresh_from_db()
+    assert email.status == DeliveryStatus.SENT
+    assert mail.outbox[0].extra_headers["Message-ID"].startswith(f"<{email.idempotency_key}@")
+    assert AuditEntry.objects.filter(action="delivery.resend", object_id=str(email.pk)).exists()
