@@ -1,8 +1,8 @@
 """Writes of the alerts app (RULES.md §6): alerts from excursions, deliveries, escalation,
 acknowledgement, and the claim-send-mark cycle of one delivery.
 
-Every change to a shipment's alerts runs under one lock per shipment, so the task that follows an
-evaluation, the minute sweep and an acknowledgement never decide the same thing twice. Delivery
+Every change to a shipment's alerts runs under one lock per shipment, so the receiver that follows
+an evaluation, the minute sweep and an acknowledgement never decide the same thing twice. Delivery
 rows are written in the same transaction as the decision to send them and queued on commit;
 nothing is sent inside a transaction."""
 
@@ -526,13 +526,15 @@ def deliveries_resend(*, ids: list[int], user=None) -> int:
     the same idempotency key."""
     now = timezone.now()
     with transaction.atomic():
-        count = Delivery.objects.filter(id__in=ids, status=DeliveryStatus.FAILED).update(
-            status=DeliveryStatus.RETRYING, next_attempt_at=now, attempts=0)
-        for delivery in Delivery.objects.filter(id__in=ids).select_related("alert__shipment"):
+        failed = list(Delivery.objects.select_for_update().filter(id__in=ids, status=DeliveryStatus.FAILED)
+                      .select_related("alert__shipment"))
+        for delivery in failed:
             audit_record(actor=user, action="delivery.resend", obj=delivery, shipment=delivery.alert.shipment,
-                         at=now, data={"error": delivery.error})
-        _send_on_commit(Delivery.objects.filter(id__in=ids, status=DeliveryStatus.RETRYING))
-    return count
+                         at=now, data={"error": delivery.error, "attempts": delivery.attempts})
+        Delivery.objects.filter(id__in=[d.pk for d in failed]).update(
+            status=DeliveryStatus.RETRYING, next_attempt_at=now, attempts=0)
+        _send_on_commit(failed)
+    return len(failed)
 
 
 # --- The minute sweep ------------------------------------------------------------------------------
