@@ -95,7 +95,11 @@ def main() -> None:
         f"{logger.pk}\t{r.split(',')[0]}\t{r.split(',')[1]}\t{r.split(',')[3]}\t{r.split(',')[4]}\t\\N\t{r.split(',')[6]}\t\\N\n"
         for r in rows)
     with connection.cursor() as cursor:
+        # The same shape: columns, indexes and the foreign key to the logger (deferred, as Django
+        # makes it), which PostgreSQL checks for every row at commit.
         cursor.execute("CREATE TABLE copy_target (LIKE shipments_reading INCLUDING ALL)")
+        cursor.execute("ALTER TABLE copy_target ADD FOREIGN KEY (logger_id) REFERENCES shipments_logger (id) "
+                       "DEFERRABLE INITIALLY DEFERRED")
     connection.commit() if not connection.get_autocommit() else None
     raw = connection.connection
     started = time.perf_counter()

@@ -332,7 +332,11 @@ class Reading(models.Model):
     tilt_deg = models.FloatField(null=True, blank=True)
     battery_pct = models.FloatField(null=True, blank=True)
     humidity_pct = models.FloatField(null=True, blank=True)
-    batch = models.ForeignKey(IngestBatch, null=True, blank=True, on_delete=PROTECT, related_name="readings", db_index=False)
+    # Provenance, written in the same transaction as its batch, which is never deleted. No database
+    # constraint: PostgreSQL would check it for every reading at commit (Django's foreign keys are
+    # deferred), about as much work again as the logger's, on the table that grows.
+    batch = models.ForeignKey(IngestBatch, null=True, blank=True, on_delete=PROTECT, related_name="readings",
+                              db_index=False, db_constraint=False)
 
     class Meta:
         ordering = ["logger", "recorded_at"]

@@ -198,8 +198,9 @@ def upload_process(upload_id: str, *, on_progress=None) -> Upload:
 
 def _process(upload: Upload, on_progress=None) -> None:
     loggers: dict[str, Logger | None] = {}
-    if upload.logger is not None:
-        loggers[upload.logger.serial] = upload.logger
+    named = upload.logger.serial if upload.logger is not None else None
+    if named is not None:
+        loggers[named] = upload.logger
     batch = upload.batch or IngestBatch.objects.create(source="upload", submitted_by=upload.uploaded_by,
                                                       logger=upload.logger)
     if upload.batch_id is None:
@@ -222,7 +223,7 @@ def _process(upload: Upload, on_progress=None) -> None:
             if isinstance(item, RowError):
                 chunk.errors.append({"line": item.line, "message": item.message})
             else:
-                _accept(item, upload, loggers, chunk)
+                _accept(item, named, loggers, chunk)
             pending += 1
             if pending >= CHUNK_ROWS:
                 _flush(upload, batch, chunk, result, stream.position)
@@ -233,8 +234,10 @@ def _process(upload: Upload, on_progress=None) -> None:
         _flush(upload, batch, chunk, result, stream.position, final=True)
 
 
-def _accept(item: ParsedReading, upload: Upload, loggers: dict, chunk: _Chunk) -> None:
-    serial = upload.logger.serial if upload.logger is not None else item.logger_serial
+def _accept(item: ParsedReading, named: str | None, loggers: dict, chunk: _Chunk) -> None:
+    """Check one reading and put it in the chunk, or a row error. ``named``: the serial of the
+    logger named with the upload (it wins over a serial in the file)."""
+    serial = named or item.logger_serial
     if serial is None:
         chunk.errors.append({"line": item.line, "message": "no logger: name one with the upload (logger) "
                                                            "or in the file"})
