@@ -226,6 +226,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ShipmentStatusEnum": "shipments.choices.ShipmentStatus",
+        "ExcursionStatusEnum": "shipments.choices.ExcursionStatus",
+        "UploadStatusEnum": "shipments.choices.UploadStatus",
+        "AlertStatusEnum": "alerts.models.AlertStatus",
+        "DeliveryStatusEnum": "alerts.models.DeliveryStatus",
+    },
 }
 
 # SQLite cannot enforce unique constraints with NULLs not distinct; PostgreSQL (production, CI)

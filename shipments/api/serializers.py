@@ -7,6 +7,7 @@ from datetime import datetime
 from django.db import models as dj_models
 from django.db import transaction
 from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from ..choices import CustodyEventType, ExcursionStatus, LoggerRole
@@ -190,6 +191,34 @@ class ShipmentUpdateInput(serializers.Serializer):
     product_expires_at = AwareDateTimeField(required=False, allow_null=True)
 
 
+class PositionOutput(serializers.Serializer):
+    latitude = serializers.FloatField()
+    longitude = serializers.FloatField()
+    recorded_at = serializers.DateTimeField()
+
+
+class AssignedLoggerOutput(serializers.Serializer):
+    serial = serializers.CharField()
+    role = serializers.ChoiceField(choices=LoggerRole.choices)
+    assigned_at = serializers.DateTimeField()
+    released_at = serializers.DateTimeField(allow_null=True)
+    calibration_due = serializers.DateField(allow_null=True)
+
+
+class StatsOutput(serializers.Serializer):
+    """RULES.md §4 figures: the worst product logger's, and each logger's in ``per_logger``."""
+
+    readings = serializers.IntegerField()
+    min_c = serializers.FloatField(allow_null=True)
+    max_c = serializers.FloatField(allow_null=True)
+    mean_c = serializers.FloatField(allow_null=True)
+    mkt_c = serializers.FloatField(allow_null=True)
+    tor_min = serializers.FloatField()
+    first_at = serializers.DateTimeField(allow_null=True)
+    last_at = serializers.DateTimeField(allow_null=True)
+    per_logger = serializers.DictField(child=serializers.DictField())
+
+
 class DispositionOutput(ModelSerializer):
     signed_by = serializers.CharField(source="signed_name")
 
@@ -208,6 +237,7 @@ class ExcursionOutput(ModelSerializer):
                   "started_at", "alarm_at", "ended_at", "duration_min", "peak_c", "peak_at", "detected_at",
                   "disposition"]
 
+    @extend_schema_field(DispositionOutput(allow_null=True))
     def get_disposition(self, excursion: Excursion):
         # Prefetched as `dispositions` (newest first): the one in force.
         dispositions = list(excursion.dispositions.all())
@@ -244,6 +274,7 @@ class ShipmentDetailOutput(ShipmentListOutput):
         fields = [*ShipmentListOutput.Meta.fields, "loggers", "last_position", "stats", "shelf_life_remaining_h",
                   "hold_time_remaining_h", "open_alerts", "excursions"]
 
+    @extend_schema_field(AssignedLoggerOutput(many=True))
     def get_loggers(self, shipment: Shipment):
         return [
             {"serial": a.logger.serial, "role": a.role, "assigned_at": serializers.DateTimeField().to_representation(a.assigned_at),
@@ -252,23 +283,25 @@ class ShipmentDetailOutput(ShipmentListOutput):
             for a in shipment.assignments.all()
         ]
 
+    @extend_schema_field(PositionOutput(allow_null=True))
     def get_last_position(self, shipment: Shipment):
         if shipment.last_position_at is None:
             return None
         return {"latitude": shipment.last_latitude, "longitude": shipment.last_longitude,
                 "recorded_at": serializers.DateTimeField().to_representation(shipment.last_position_at)}
 
+    @extend_schema_field(StatsOutput)
     def get_stats(self, shipment: Shipment):
         from ..selectors import shipment_stats
 
         return shipment_stats(shipment)
 
-    def get_shelf_life_remaining_h(self, shipment: Shipment):
+    def get_shelf_life_remaining_h(self, shipment: Shipment) -> float | None:
         if shipment.product_expires_at is None:
             return None
         return round((shipment.product_expires_at - timezone.now()).total_seconds() / 3600, 2)
 
-    def get_hold_time_remaining_h(self, shipment: Shipment):
+    def get_hold_time_remaining_h(self, shipment: Shipment) -> float | None:
         dry_out = shipment.dry_out_at
         if dry_out is None:
             return None
@@ -279,6 +312,7 @@ class ShipmentDetailOutput(ShipmentListOutput):
         alerts = getattr(shipment, "alerts", None)
         return alerts.exclude(status="closed").count() if alerts is not None else 0
 
+    @extend_schema_field(ExcursionOutput(many=True))
     def get_excursions(self, shipment: Shipment):
         qs = shipment.excursions.exclude(status=ExcursionStatus.SUPERSEDED).select_related("logger").prefetch_related("dispositions")
         return ExcursionOutput(qs, many=True).data
@@ -311,3 +345,37 @@ class DispositionInput(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["no_impact", "quarantine", "reject"])
     reason = serializers.CharField(max_length=4000)
     password = serializers.CharField(write_only=True, trim_whitespace=False)
+
+
+# --- Schema-only shapes (the views validate and build these without per-row serializers) -------
+
+
+class ReadingInputDoc(serializers.Serializer):
+    recorded_at = serializers.DateTimeField(help_text="ISO 8601 with an offset; at most 10 minutes in the future.")
+    temperature_c = serializers.FloatField(help_text="°C, not below -273.15 (or give temperature_f).")
+    temperature_f = serializers.FloatField(required=False)
+    latitude = serializers.FloatField(required=False, min_value=-90, max_value=90)
+    longitude = serializers.FloatField(required=False, min_value=-180, max_value=180)
+    tilt_deg = serializers.FloatField(required=False, min_value=0, max_value=180)
+    battery_pct = serializers.FloatField(required=False, min_value=0, max_value=100)
+    humidity_pct = serializers.FloatField(required=False, min_value=0, max_value=100)
+
+
+class ReadingsBatchDoc(serializers.Serializer):
+    readings = ReadingInputDoc(many=True, help_text="Up to 10,000; all or nothing.")
+
+
+class ReadingItemDoc(serializers.Serializer):
+    logger = serializers.CharField()
+    role = serializers.ChoiceField(choices=LoggerRole.choices)
+    recorded_at = serializers.DateTimeField()
+    temperature_c = serializers.FloatField(required=False, help_text="Absent in buckets (every=).")
+    min_c = serializers.FloatField(required=False, help_text="Buckets only.")
+    max_c = serializers.FloatField(required=False, help_text="Buckets only.")
+    mean_c = serializers.FloatField(required=False, help_text="Buckets only.")
+    count = serializers.IntegerField(required=False, help_text="Buckets only.")
+    latitude = serializers.FloatField(required=False)
+    longitude = serializers.FloatField(required=False)
+    tilt_deg = serializers.FloatField(required=False)
+    battery_pct = serializers.FloatField(required=False)
+    humidity_pct = serializers.FloatField(required=False)

@@ -26,5 +26,6 @@ urlpatterns = [
         for name, action in FILE_ACTIONS.items()
         if hasattr(views.ShipmentViewSet, action)
     ],
-    *router.urls,
+    # The router would also serve them with a trailing slash: one address each is enough.
+    *[u for u in router.urls if u.name not in {f"shipment-{a.replace('_', '-')}" for a in FILE_ACTIONS.values()}],
 ]

@@ -35,6 +35,7 @@ from ..models import (
     Region,
     Shipment,
     Sponsor,
+    Upload,
 )
 from . import serializers as s
 from .permissions import HasAnyRole, MasterDataPermission, role_permission
@@ -75,6 +76,7 @@ class FacilityViewSet(MasterDataViewSet):
 
 
 class SponsorViewSet(MasterDataViewSet):
+    queryset = Sponsor.objects.all()  # the model, for the schema; get_queryset scopes it
     serializer_class = s.SponsorSerializer
     lookup_field = "code"
 
@@ -208,7 +210,7 @@ class ShipmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(
         parameters=[OpenApiParameter("since", str), OpenApiParameter("until", str), OpenApiParameter("every", int)],
-        responses={200: serializers.DictField()},
+        responses={200: s.ReadingItemDoc(many=True)},
     )
     @action(detail=True, methods=["get"])
     def readings(self, request, tracking_number=None):
@@ -391,7 +393,7 @@ class LoggerReadingsView(APIView):
     parser_classes = [RawJSONParser]
     permission_classes = [HasAnyRole]
 
-    @extend_schema(request=serializers.DictField(), responses={202: ReadingsBatchResponse})
+    @extend_schema(request=s.ReadingsBatchDoc, responses={202: ReadingsBatchResponse})
     def post(self, request, serial: str):
         if not has_role(request.user, Role.COURIER, Role.INTEGRATION):
             raise PermissionDenied("Readings are posted by a courier or an integration.")
@@ -480,6 +482,7 @@ class UploadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     permission_classes = [HasAnyRole]
     serializer_class = UploadOutput
+    queryset = Upload.objects.none()  # the model, for the schema; get_queryset scopes it
 
     def get_queryset(self):
         from ..uploads import uploads_visible_to
