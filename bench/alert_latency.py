@@ -2,9 +2,14 @@
 e-mail, through gunicorn, a real Celery worker and Redis on PostgreSQL; compared, in the same
 run, with the bare round trip of a no-op task on the same worker and broker.
 
-    .venv/bin/python bench/alert_latency.py [--alerts 200] [--concurrency 2]
+    .venv/bin/python bench/alert_latency.py [--alerts 200] [--concurrency 2] [--db-reuse-max N]
 
 Goal (issue 5): p50 <= 10x and p99 <= 20x the bare round trip's p50.
+
+Celery's Django fixup closes the database connection before and after every task unless
+CELERY_DB_REUSE_MAX is set, so each task on the way (evaluate, send) opens a new PostgreSQL
+connection while the no-op round trip opens none. ``--db-reuse-max N`` runs the worker with that
+setting (through this module's ``reusing_app``) to show what it is worth.
 
 Each alert is its own shipment (one product logger, a profile whose rule fires on the first
 breaching reading, one level-1 contact at its destination, e-mail only), measured one at a time
