@@ -28,6 +28,7 @@ import argparse
 import os
 import re
 import secrets
+import shutil
 import socket
 import statistics
 import subprocess
@@ -307,6 +308,7 @@ def main() -> int:
 
         connections.close_all()
         psql(f"DROP DATABASE IF EXISTS {DB} WITH (FORCE)")
+    shutil.rmtree(logs, ignore_errors=True)  # kept only when something failed
     ratio50, ratio99 = p50 / bare_p50, p99 / bare_p50
     print()
     print(f"p50 / bare p50 = {ratio50:6.1f}x   (goal <= {GOAL_P50:g}x)  {'ok' if ratio50 <= GOAL_P50 else 'MISSED'}")
