@@ -12,7 +12,7 @@ from coldchain.api import Conflict
 from .access import has_role
 from .audit import audit_record
 from .choices import Decision, ExcursionStatus, Role, ShipmentStatus
-from .models import Disposition, Excursion, Shipment
+from .models import AuditEntry, Disposition, Excursion, Shipment
 
 MEANINGS = {
     Decision.NO_IMPACT: "Reviewed: no impact on product quality",
@@ -46,9 +46,7 @@ def _dispose(*, excursion: Excursion, user, decision: str, reason: str) -> Dispo
     excursion = Excursion.objects.select_for_update().select_related("shipment").get(pk=excursion.pk)
     if excursion.status == ExcursionStatus.SUPERSEDED:
         raise Conflict("This excursion was withdrawn by re-evaluation (superseded); it needs no disposition.")
-    # Reverse relation to the alerts that gathered this excursion (the core never imports alerts).
-    alerts = getattr(excursion, "alerts", None)
-    if alerts is not None and alerts.filter(acknowledged_by=user).exists():
+    if acknowledged_by(excursion, user):
         raise PermissionDenied("You acknowledged this excursion's alert; another QA user must sign its disposition.")
     shipment = Shipment.objects.select_for_update().get(pk=excursion.shipment_id)
     if shipment.status in (ShipmentStatus.RELEASED, ShipmentStatus.REJECTED):
@@ -70,6 +68,19 @@ def _dispose(*, excursion: Excursion, user, decision: str, reason: str) -> Dispo
                        "signed_name": disposition.signed_name, "meaning": disposition.meaning,
                        "status": [before, shipment.status]})
     return disposition
+
+
+def acknowledged_by(excursion: Excursion, user) -> bool:
+    """Whether the user ever acknowledged an alert gathering this excursion: from the audit trail,
+    since a reopened alert (its severity rose) clears its current acknowledgement. The alerts are
+    read through the reverse relation; the core never imports alerts."""
+    alerts = getattr(excursion, "alerts", None)
+    if alerts is None:
+        return False
+    alert_ids = [str(pk) for pk in alerts.values_list("pk", flat=True)]
+    return bool(alert_ids) and AuditEntry.objects.filter(
+        actor=user, action="alert.acknowledge", object_id__in=alert_ids, object_type__endswith=".alert"
+    ).exists()
 
 
 def release_blockers(shipment: Shipment) -> list[str]:

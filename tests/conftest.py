@@ -51,7 +51,7 @@ def pytest_collection_modifyitems(config, items):
     if problem is None:
         return
     for item in items:
-        if "integration" in item.keywords:
+        if item.get_closest_marker("integration"):  # not item.keywords: parametrize ids match too
             if REQUIRE_SERVICES:
                 item.add_marker(pytest.mark.usefixtures("_require_services"))
             else:

@@ -374,3 +374,28 @@ def test_files_answer_a_client_that_asks_for_their_type(network, shipment):
     assert network.get("/api/v1/shipments/SHP-1/readings.epcis.jsonld",
                        HTTP_ACCEPT="application/ld+json").status_code == 200
     assert network.get("/api/v1/shipments/SHP-1/report.pdf", HTTP_ACCEPT="application/pdf").status_code == 200
+
+
+@time_machine.travel(NOW, tick=False)
+def test_whoever_acknowledged_a_reopened_alert_still_cannot_sign(make_user, courier, network, shipment):
+    from alerts.models import Alert
+    from alerts.services import alert_acknowledge
+    from shipments.models import Sponsor
+
+    _, client = courier
+    both, signer = make_user("pat", Role.QA, sponsors=[Sponsor.objects.get(code="HELIX")], password="qa-secret-9")
+    from django.contrib.auth.models import Group
+
+    both.groups.add(Group.objects.get(name=Role.COORDINATOR))
+    # A warning (12 min above -150), acknowledged by Pat; then a critical reading reopens the alert.
+    ok(client.post("/api/v1/loggers/LG-1/readings/", readings([-140.0] * 12), format="json"), 202)
+    alert = Alert.objects.get()
+    alert_acknowledge(alert=alert, comment="Checking the dewar.", via="api", user=both)
+    ok(client.post("/api/v1/loggers/LG-1/readings/", readings([-110.0], start=T0 + timedelta(minutes=12)),
+                   format="json"), 202)
+    alert.refresh_from_db()
+    assert alert.acknowledged_by is None  # reopened by the severity rise
+    excursion = ok(network.get("/api/v1/shipments/SHP-1/excursions/"))["results"][0]
+    response = signer.post(f"/api/v1/excursions/{excursion['id']}/disposition/",
+                           {"decision": "no_impact", "reason": "x", "password": "qa-secret-9"}, format="json")
+    assert response.status_code == 403 and "acknowledged" in response.json()["detail"]
