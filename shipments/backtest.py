@@ -55,7 +55,7 @@ def backtest(*, version: ProfileVersion, shipments: Iterable[Shipment]) -> list[
             current[_signature(d)] = d
         candidate = {}
         for assignment in shipment.assignments.filter(role=LoggerRole.PRODUCT).select_related("logger"):
-            series = series_of(readings_in_window(assignment))
+            series, _ = series_of(readings_in_window(assignment))
             diff.readings += len(series.t)
             for e in monitoring.evaluate(profile, series).excursions:
                 d = _describe(e.kind, e.severity, e.direction, e.threshold_c, e.after_min, from_us(e.started_at),

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from . import monitoring
@@ -36,15 +35,21 @@ def readings_in_window(assignment: LoggerAssignment, *, after: datetime | None =
     return qs.order_by("recorded_at")
 
 
-def series_of(queryset) -> monitoring.Series:
-    """One logger's readings as the engine's columnar series (a single query, no model objects)."""
-    rows = list(queryset.values_list("recorded_at", "temperature_c", "tilt_deg", "battery_pct"))
+Position = tuple[datetime, float, float]
+
+
+def series_of(queryset) -> tuple[monitoring.Series, Position | None]:
+    """One logger's readings as the engine's columnar series (a single query, no model objects),
+    and the newest position among them, if any."""
+    rows = list(queryset.values_list("recorded_at", "temperature_c", "tilt_deg", "battery_pct", "latitude",
+                                     "longitude"))
     n = len(rows)
     t = np.fromiter((to_us(r[0]) for r in rows), dtype=np.int64, count=n)
     temp = np.fromiter((r[1] for r in rows), dtype=np.float64, count=n)
     tilt = np.fromiter((np.nan if r[2] is None else r[2] for r in rows), dtype=np.float64, count=n)
     battery = np.fromiter((np.nan if r[3] is None else r[3] for r in rows), dtype=np.float64, count=n)
-    return monitoring.Series(t=t, temp=temp, tilt=tilt, battery=battery)
+    position = next(((r[0], r[4], r[5]) for r in reversed(rows) if r[4] is not None and r[5] is not None), None)
+    return monitoring.Series(t=t, temp=temp, tilt=tilt, battery=battery), position
 
 
 def _ambient(definition: dict) -> dict:
@@ -69,7 +74,7 @@ def shipment_evaluate(shipment_id: int, *, now: datetime | None = None) -> list[
         definition = shipment.profile_version.definition
         assignments = {a.logger_id: a for a in shipment.assignments.all()}
         changes: list[tuple[str, int]] = []
-        earliest = min(s.dirty_from for s in states)
+        newest_position: Position | None = None
         for state in states:
             assignment = assignments.get(state.logger_id)
             if assignment is None:
@@ -80,12 +85,15 @@ def shipment_evaluate(shipment_id: int, *, now: datetime | None = None) -> list[
             profile = engine_profile(definition if product else _ambient(definition))
             prior = monitoring.State.from_json(state.state) if state.state else None
             full = prior is None or state.last_reading_at is None or state.dirty_from <= state.last_reading_at
-            series = series_of(readings_in_window(assignment, after=None if full else state.last_reading_at))
+            series, position = series_of(readings_in_window(assignment, after=None if full else state.last_reading_at))
             try:
                 evaluation = monitoring.evaluate(profile, series, None if full else prior)
             except monitoring.LateReadingError:
                 full = True
-                evaluation = monitoring.evaluate(profile, series_of(readings_in_window(assignment)), None)
+                series, position = series_of(readings_in_window(assignment))
+                evaluation = monitoring.evaluate(profile, series, None)
+            if position is not None and (newest_position is None or position[0] > newest_position[0]):
+                newest_position = position
             if product:
                 changes += excursions_reconcile(shipment=shipment, logger_id=assignment.logger_id,
                                                 kinds=monitoring.READING_KINDS, found=evaluation, full=full,
@@ -99,7 +107,8 @@ def shipment_evaluate(shipment_id: int, *, now: datetime | None = None) -> list[
             state.evaluated_at = now
             state.role = assignment.role
             state.save()
-        position_update(shipment, since=earliest, now=now)
+        if newest_position is not None:
+            position_update(shipment, position=newest_position)
         if changes:
             transaction.on_commit(
                 lambda: excursions_changed.send(sender=Shipment, shipment_id=shipment_id, changes=changes)
@@ -181,28 +190,13 @@ def facility_points() -> list[tuple[int, tuple[float, float]]]:
     return [(f.region_id, (f.latitude, f.longitude)) for f in Facility.objects.only("latitude", "longitude", "region_id")]
 
 
-def position_update(shipment: Shipment, *, since: datetime, now: datetime) -> bool:
-    """Take the newest position among readings stored since ``since``; if newer than what the
-    shipment knows, update last position, current region (nearest facility, geodesic) and ETA, and
-    record an ``arrived`` custody event on entering the destination's geofence."""
-    logger_ids = list(shipment.assignments.values_list("logger_id", flat=True))
-    if not logger_ids:
+def position_update(shipment: Shipment, *, position: Position) -> bool:
+    """A position from the readings just evaluated: if newer than what the shipment knows, update
+    last position, current region (nearest facility, geodesic) and ETA, and record an
+    ``arrived`` custody event on entering the destination's geofence."""
+    at, lat, lon = position
+    if shipment.last_position_at and at <= shipment.last_position_at:
         return False
-    windows = Q()
-    for assignment in shipment.assignments.all():
-        window = Q(logger_id=assignment.logger_id, recorded_at__gte=assignment.assigned_at)
-        if assignment.released_at is not None:
-            window &= Q(recorded_at__lt=assignment.released_at)
-        windows |= window
-    latest = (
-        Reading.objects.filter(windows, latitude__isnull=False, longitude__isnull=False, recorded_at__gte=since)
-        .order_by("-recorded_at")
-        .values_list("recorded_at", "latitude", "longitude")
-        .first()
-    )
-    if latest is None or (shipment.last_position_at and latest[0] <= shipment.last_position_at):
-        return False
-    at, lat, lon = latest
     shipment.last_latitude, shipment.last_longitude, shipment.last_position_at = lat, lon, at
     nearest = monitoring.nearest((lat, lon), facility_points())
     if nearest is not None:

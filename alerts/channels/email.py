@@ -4,12 +4,13 @@ messages about one alert threaded together."""
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
 from email.utils import parseaddr
 
 from anymail.exceptions import AnymailAPIError, AnymailError, AnymailRecipientsRefused
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils import timezone
 
 from .. import messages
@@ -37,6 +38,53 @@ def _describe(refused: dict) -> str:
                      for rcpt, (code, msg) in refused.items())
 
 
+_kept: dict = {"key": None, "connection": None}
+
+
+def _settings_key() -> tuple:
+    return tuple(getattr(settings, name, None) for name in (
+        "EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_HOST_USER", "EMAIL_USE_TLS", "EMAIL_USE_SSL"))
+
+
+def _mail_connection(*, fresh: bool = False):
+    """This process's mail connection, opened once and kept (for as long as the mail settings stay
+    the same): an SMTP session costs several round trips (connect, EHLO, QUIT) that an alert at
+    3 a.m. should not wait for every time. Django's SMTP backend leaves open a connection it did
+    not open itself."""
+    key = _settings_key()
+    if (fresh or _kept["key"] != key) and _kept["connection"] is not None:
+        with contextlib.suppress(Exception):  # a dead connection may fail to close; dropped anyway
+            _kept["connection"].close()
+        _kept["connection"] = None
+    if _kept["connection"] is None:
+        connection = get_connection(fail_silently=False)
+        connection.open()
+        _kept.update(key=key, connection=connection)
+    return _kept["connection"]
+
+
+def _drop_connection() -> None:
+    if _kept["connection"] is not None:
+        with contextlib.suppress(Exception):
+            _kept["connection"].close()
+    _kept.update(key=None, connection=None)
+
+
+def _send(mail: EmailMultiAlternatives) -> None:
+    """Send on the kept connection; a connection the server dropped while idle is replaced once.
+    After any failure the connection is dropped: the next message starts a clean session."""
+    try:
+        try:
+            mail.connection = _mail_connection()
+            mail.send(fail_silently=False)
+        except smtplib.SMTPServerDisconnected:
+            mail.connection = _mail_connection(fresh=True)
+            mail.send(fail_silently=False)
+    except Exception:
+        _drop_connection()
+        raise
+
+
 class EmailTransport(Transport):
     channel = Channel.EMAIL
 
@@ -61,7 +109,7 @@ class EmailTransport(Transport):
         )
         mail.attach_alternative(rendered.html, "text/html")
         try:
-            mail.send(fail_silently=False)
+            _send(mail)
         except smtplib.SMTPRecipientsRefused as exc:
             # 5xx for good; 4xx (greylisting, mailbox busy) may pass later.
             codes = [code for code, _ in exc.recipients.values()]
