@@ -226,6 +226,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Cold-chain shipment tracking and excursion alerting (API v1).",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],  # API.md: anyone signed in
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -35,6 +35,11 @@ def test_health_endpoints_answer_without_credentials(api_client):
     assert api_client.get("/readyz").json()["status"] == "ok"
 
 
+def test_schema_and_docs_need_a_sign_in(api_client):
+    assert api_client.get("/api/v1/schema/").status_code == 401
+    assert api_client.get("/api/v1/docs/").status_code == 401
+
+
 def test_schema_and_docs_are_served_without_outside_network(network):
     schema = network.get("/api/v1/schema/")
     assert schema.status_code == 200

@@ -191,7 +191,7 @@ class Command(BaseCommand):
             f"  Admin:         {base}/admin/",
             f"  Login:         coordinator / {password}   (QA signer: qa / {password})",
             f"  Courier token: {courier_token.key}   (user cryox-api, courier CRYOX)",
-            f"  API docs:      {base}/api/v1/docs/",
+            f"  API docs:      {base}/api/v1/docs/   (after signing in to the admin, or with the token)",
             "  Post readings for logger LG-1002 (shipment SHP-1002):",
             f"    curl -X POST {base}/api/v1/loggers/LG-1002/readings/ \\",
             f"      -H 'Authorization: Token {courier_token.key}' -H 'Content-Type: application/json' \\",
