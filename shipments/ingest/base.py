@@ -123,6 +123,17 @@ def parse_number(text: str, what: str) -> float:
         raise RowProblem(f"{what} {text.strip()!r} is not a number") from None
 
 
+def parse_humidity(fields: list[str], column: int | None, what: str) -> float | None:
+    """A relative humidity column (``%`` allowed after the number): ``None`` when the file has no
+    such column or the row leaves it empty; ``RowProblem`` outside [0, 100]."""
+    if column is None or column >= len(fields) or not fields[column]:
+        return None
+    humidity = parse_number(fields[column].rstrip("% "), what)
+    if not 0 <= humidity <= 100:
+        raise RowProblem(f"{what} {fields[column]!r} is outside [0, 100]")
+    return humidity
+
+
 def parse_optional_number(text: str | None, what: str) -> float | None:
     if text is None or not text.strip():
         return None

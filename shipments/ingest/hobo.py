@@ -35,6 +35,7 @@ from .base import (
     RowProblem,
     UnknownFormat,
     line_too_long,
+    parse_humidity,
     parse_number,
     shorten,
     to_celsius,
@@ -175,11 +176,7 @@ def _rows(lines, delimiter: str, layout: dict, result: ParseResult, clock: Local
                 result.skip(f"event row ({', '.join(logged)})" if logged else "no temperature value")
                 continue
             temperature = to_celsius(parse_number(value, "temperature"), unit)
-            humidity = None
-            if humidity_col is not None and humidity_col < len(fields) and fields[humidity_col]:
-                humidity = parse_number(fields[humidity_col], "relative humidity")
-                if not 0 <= humidity <= 100:
-                    raise RowProblem(f"relative humidity {fields[humidity_col]!r} is outside [0, 100]")
+            humidity = parse_humidity(fields, humidity_col, "relative humidity")
         except RowProblem as problem:
             yield RowError(line.number, str(problem))
             continue

@@ -35,6 +35,7 @@ from .base import (
     RowProblem,
     UnknownFormat,
     line_too_long,
+    parse_humidity,
     parse_number,
     shorten,
     to_celsius,
@@ -252,11 +253,7 @@ def _rows(lines, delimiter, layout, unit, serial, result: ParseResult, clock: Lo
                 result.skip("no temperature value")
                 continue
             temperature = to_celsius(parse_number(value, "temperature"), unit)
-            humidity = None
-            if humidity_col is not None and humidity_col < len(fields) and fields[humidity_col]:
-                humidity = parse_number(fields[humidity_col].rstrip("% "), "humidity")
-                if not 0 <= humidity <= 100:
-                    raise RowProblem(f"humidity {fields[humidity_col]!r} is outside [0, 100]")
+            humidity = parse_humidity(fields, humidity_col, "humidity")
         except RowProblem as problem:
             yield RowError(line.number, str(problem))
             continue
