@@ -177,7 +177,7 @@ def _rows(lines, names, delimiter, temperature_column, result, clock) -> Iterato
             temperature = float(raw)
             if temperature != temperature or temperature in _INFINITIES or "_" in raw:
                 raise _Careful
-            optional = dict(absent)
+            optional: dict[str, float | None] = dict(absent)
             for name, position, (low, high), checked_later in present:
                 value = fields[position]
                 if not value:
