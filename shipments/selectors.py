@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 
 from django.db.models import Q, QuerySet
@@ -84,23 +83,6 @@ def shipment_readings(shipment: Shipment, *, since: datetime | None = None, unti
     if until is not None:
         qs = qs.filter(recorded_at__lt=until)
     return qs.order_by("recorded_at", "logger_id")
-
-
-def shipment_reading_items(shipment: Shipment, *, since=None, until=None) -> Iterator[dict]:
-    """Readings as API items, oldest first: logger, role, recorded_at, temperature_c and the
-    optional fields present."""
-    assignments = {a.logger_id: a for a in shipment.assignments.select_related("logger")}
-    rows = shipment_readings(shipment, since=since, until=until).values_list(
-        "logger_id", "recorded_at", "temperature_c", *OPTIONAL_FIELDS
-    )
-    for logger_id, recorded_at, temperature_c, *optional in rows.iterator(chunk_size=5000):
-        assignment = assignments[logger_id]
-        item = {"logger": assignment.logger.serial, "role": assignment.role,
-                "recorded_at": recorded_at.isoformat(), "temperature_c": temperature_c}
-        for name, value in zip(OPTIONAL_FIELDS, optional, strict=True):
-            if value is not None:
-                item[name] = value
-        yield item
 
 
 def shipment_reading_buckets(shipment: Shipment, *, every_s: int, since=None, until=None) -> list[dict]:
