@@ -7,7 +7,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from .choices import LoggerRole
-from .evaluation import EPOCH, from_us
+from .evaluation import from_us, to_us
 from .models import LoggerAssignment, MonitorState, Reading, Shipment
 
 OPTIONAL_FIELDS = ("latitude", "longitude", "tilt_deg", "battery_pct", "humidity_pct")
@@ -92,7 +92,7 @@ def shipment_reading_buckets(shipment: Shipment, *, every_s: int, since=None, un
     rows = shipment_readings(shipment, since=since, until=until).values_list("logger_id", "recorded_at", "temperature_c")
     step = every_s * 1_000_000
     for logger_id, recorded_at, temperature_c in rows.iterator(chunk_size=5000):
-        us = int((recorded_at - EPOCH).total_seconds() * 1_000_000)
+        us = to_us(recorded_at)
         key = (logger_id, us - us % step)
         bucket = buckets.get(key)
         if bucket is None:
