@@ -5,52 +5,36 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 
 from shipments import services
 from shipments.audit import audit_record, verify_chain
-from shipments.choices import FacilityKind
 from shipments.models import (
     AlarmRule,
     AuditEntry,
-    Courier,
     CustodyEvent,
     Excursion,
-    Facility,
     Logger,
-    Profile,
-    Region,
-    Sponsor,
 )
 from shipments.profiles import profile_version_publish
 
+from .conftest import T0, make_shipment
+
 pytestmark = pytest.mark.django_db(transaction=True)
-T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
-def shipment_with_excursion():
-    region = Region.objects.create(code="EU", name="Europe")
-    origin = Facility.objects.create(code="MF", name="MF", kind=FacilityKind.MICRO_FACTORY, region=region,
-                                     latitude=47.5596, longitude=7.5886)
-    destination = Facility.objects.create(code="TC", name="TC", kind=FacilityKind.TREATMENT_CENTRE, region=region,
-                                          latitude=48.1374, longitude=11.5755, geofence_radius_km=2.0)
-    profile = Profile.objects.create(code="LN2", name="LN2", min_c=-196, max_c=-150)
-    AlarmRule.objects.create(profile=profile, kind="single", direction="above", threshold_c=-150, after_min=10,
-                             severity="warning")
+def shipment_with_excursion(world):
     logger = Logger.objects.create(serial="LG-1")
-    shipment = services.shipment_create(
-        tracking_number="SHP-1", coi="COI-1", sponsor=Sponsor.objects.create(code="S", name="S"), profile=profile,
-        origin=origin, destination=destination, courier=Courier.objects.create(code="C", name="C", planning_speed_kmh=80),
-        loggers=[services.LoggerSpec(logger=logger, assigned_at=T0)], planned_arrival=T0 + timedelta(hours=6))
+    shipment = make_shipment(world, 1, logger=logger, planned_arrival=T0 + timedelta(hours=6))
     # 12 minutes at -145 (above -150): one warning excursion under v1.
     services.readings_ingest(logger=logger, readings=[
         {"recorded_at": T0 + timedelta(minutes=m), "temperature_c": -145.0 if 5 <= m < 17 else -180.0}
         for m in range(30)])
-    return shipment, profile
+    return shipment, world["profile"]
 
 
 def test_backtest_reports_differences_and_changes_nothing(shipment_with_excursion):

@@ -2,54 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 import time_machine
 
 from shipments import services
-from shipments.choices import ExcursionStatus, FacilityKind
+from shipments.choices import ExcursionStatus
 from shipments.models import (
     AlarmRule,
-    Courier,
     Excursion,
-    Facility,
     Logger,
     MonitorState,
-    Profile,
-    Region,
-    Shipment,
-    Sponsor,
 )
 from shipments.signals import excursions_changed
 from shipments.sweep import clock_rules
 
+from .conftest import T0, make_shipment
+
 pytestmark = pytest.mark.django_db(transaction=True)
-T0 = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def world():
-    region = Region.objects.create(code="EU-C", name="Central Europe")
-    origin = Facility.objects.create(code="MF", name="MF", kind=FacilityKind.MICRO_FACTORY, region=region,
-                                     latitude=47.56, longitude=7.59)
-    destination = Facility.objects.create(code="TC", name="TC", kind=FacilityKind.TREATMENT_CENTRE, region=region,
-                                          latitude=48.14, longitude=11.58)
-    profile = Profile.objects.create(code="LN2", name="LN2", min_c=-196, max_c=-150, max_gap_min=30,
-                                     shelf_life_margin_h=2, hold_time_margin_h=2)
-    AlarmRule.objects.create(profile=profile, kind="single", direction="above", threshold_c=-150, after_min=10,
-                             severity="warning")
-    return {"origin": origin, "destination": destination, "profile": profile,
-            "sponsor": Sponsor.objects.create(code="S", name="S"), "courier": Courier.objects.create(code="C", name="C")}
-
-
-def make_shipment(world, number: int, *, logger: Logger | None = None, **extra) -> Shipment:
-    specs = [services.LoggerSpec(logger=logger, assigned_at=T0)] if logger else []
-    return services.shipment_create(tracking_number=f"SHP-{number}", coi=f"COI-{number}", sponsor=world["sponsor"],
-                                    profile=world["profile"], origin=world["origin"], destination=world["destination"],
-                                    courier=world["courier"], loggers=specs, **extra)
-
-
 def post(logger, minutes_values):
     return services.readings_ingest(logger=logger, readings=[
         {"recorded_at": T0 + timedelta(minutes=m), "temperature_c": v, "latitude": None, "longitude": None,
