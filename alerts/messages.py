@@ -91,24 +91,24 @@ def local_time(value: datetime | None, zone: str) -> str:
     return f"{local:%d %b %H:%M} {local.tzname()}"
 
 
-def limit_of(excursion: Excursion) -> str:
-    if excursion.threshold_c is None:
+def _in_units(excursion: Excursion, value: float | None, number: str) -> str:
+    """A figure of the excursion in its rule's units: degrees for tilt, percent for battery,
+    °C otherwise."""
+    if value is None:
         return ""
     if excursion.kind == ExcursionKind.TILT:
-        return f"{excursion.threshold_c:g}°"
+        return f"{value:{number}}°"
     if excursion.kind == ExcursionKind.BATTERY:
-        return f"{excursion.threshold_c:g} %"
-    return temp(excursion.threshold_c)
+        return f"{value:{number}} %"
+    return temp(value)
+
+
+def limit_of(excursion: Excursion) -> str:
+    return _in_units(excursion, excursion.threshold_c, "g")
 
 
 def peak_of(excursion: Excursion) -> str:
-    if excursion.peak_c is None:
-        return ""
-    if excursion.kind == ExcursionKind.TILT:
-        return f"{excursion.peak_c:.0f}°"
-    if excursion.kind == ExcursionKind.BATTERY:
-        return f"{excursion.peak_c:.0f} %"
-    return temp(excursion.peak_c)
+    return _in_units(excursion, excursion.peak_c, ".0f")
 
 
 def what(excursion: Excursion | None) -> str:
